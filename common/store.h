@@ -1,0 +1,264 @@
+/*
+ * store.h - the one interface to gitgate's state: users, keys, projects,
+ * members, protected branches, tokens, application settings, audit events.
+ *
+ * Two backends implement it through struct gg_store_ops: SQLite (the default,
+ * store_sqlite.c, WAL mode) and, later, PostgreSQL (store_pg.c).  The backend
+ * is chosen by the URL given to gg_store_open(): "sqlite:PATH" (or a bare
+ * path) or "postgresql://...".  Opening a store applies the numbered schema
+ * migrations that are not applied yet.
+ *
+ * A struct gg_store is one connection: use it from one thread at a time
+ * (gate-api keeps one per worker thread).  Every function returns GG_OK (0)
+ * or a negative GG_E* code; gg_store_errmsg() says what went wrong last.
+ * Records are returned in caller-owned structs with fixed-size strings, so
+ * nothing needs freeing except the arrays of the *_list functions (free()).
+ *
+ * Secrets never reach the database in clear: passwords are argon2id hashes,
+ * tokens are stored as the SHA-256 of their secret.
+ */
+#ifndef GG_STORE_H
+#define GG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	GG_OK = 0,
+	GG_ERROR = -1,     /* database or system error */
+	GG_ENOTFOUND = -2, /* no such record */
+	GG_EEXISTS = -3,   /* a unique field is taken */
+	GG_EINVALID = -4,  /* an argument is not acceptable */
+	GG_EDENIED = -5,   /* credentials do not match */
+	GG_EREADONLY = -6, /* the store is a read-only replica */
+};
+
+enum gg_visibility { GG_VISIBILITY_PRIVATE = 0, GG_VISIBILITY_INTERNAL = 10, GG_VISIBILITY_PUBLIC = 20 };
+
+enum gg_access_level {
+	GG_ACCESS_NONE = 0,
+	GG_ACCESS_GUEST = 10,
+	GG_ACCESS_REPORTER = 20,
+	GG_ACCESS_DEVELOPER = 30,
+	GG_ACCESS_MAINTAINER = 40,
+	GG_ACCESS_OWNER = 50,
+	GG_ACCESS_NO_ONE = 0 /* for protected branches: nobody may push */
+};
+
+#define GG_NAME_MAX 256
+#define GG_PATH_MAX 512
+#define GG_MESSAGE_MAX 2048
+#define GG_KEY_BLOB_MAX 8192
+
+struct gg_user {
+	int64_t id;
+	char username[GG_NAME_MAX];
+	char name[GG_NAME_MAX];
+	char email[GG_NAME_MAX];
+	bool admin;
+	bool blocked; /* state: "blocked" when true, "active" otherwise */
+	int64_t created_at;
+};
+
+struct gg_key {
+	int64_t id;
+	int64_t user_id;    /* 0 for a deploy key */
+	int64_t project_id; /* deploy keys only, else 0 */
+	bool can_push;      /* deploy keys only */
+	char title[GG_NAME_MAX];
+	char type[64];                 /* "ssh-ed25519", "ssh-rsa", ... */
+	char blob[GG_KEY_BLOB_MAX];    /* base64, as in authorized_keys */
+	char fingerprint[128];         /* "SHA256:<unpadded base64>" */
+	int64_t created_at;
+	int64_t last_used_at;          /* 0 when never used */
+};
+
+struct gg_project {
+	int64_t id;
+	char full_path[GG_PATH_MAX]; /* group[/subgroup]/name, unique (case-insensitive) */
+	char name[GG_NAME_MAX];      /* last segment of full_path */
+	enum gg_visibility visibility;
+	char default_branch[GG_NAME_MAX]; /* "main" */
+	bool read_only;
+	char read_only_message[GG_MESSAGE_MAX]; /* "" = the default message */
+	char repo_path[GG_PATH_MAX];            /* relative to storage root: "<full_path>.git" */
+	int64_t creator_id;
+	int64_t created_at;
+};
+
+struct gg_member {
+	int64_t project_id;
+	int64_t user_id;
+	int access_level;
+	char username[GG_NAME_MAX]; /* filled by list */
+};
+
+struct gg_protected_branch {
+	int64_t id;
+	int64_t project_id;
+	char name[GG_NAME_MAX]; /* exact name or a pattern with '*' */
+	int push_access_level;  /* GG_ACCESS_MAINTAINER, GG_ACCESS_DEVELOPER or GG_ACCESS_NO_ONE */
+};
+
+enum gg_token_kind { GG_TOKEN_PERSONAL = 0, GG_TOKEN_OAUTH = 1, GG_TOKEN_SESSION = 2 };
+
+struct gg_token {
+	int64_t id;
+	int64_t user_id;
+	enum gg_token_kind kind;
+	char name[GG_NAME_MAX];
+	char scopes[GG_NAME_MAX]; /* comma-separated: "api,read_api,read_repository,..." */
+	int64_t expires_at;       /* 0 = never */
+	bool revoked;
+	int64_t created_at;
+	int64_t last_used_at;
+};
+
+struct gg_settings {
+	bool maintenance_mode;
+	char maintenance_mode_message[GG_MESSAGE_MAX]; /* "" = none */
+	int64_t updated_at;
+};
+
+struct gg_audit_event {
+	int64_t id;
+	int64_t actor_id;           /* 0 = console (gatectl) */
+	char actor[GG_NAME_MAX];    /* username, or "gatectl (uid N)" */
+	char action[64];            /* e.g. "settings.update" */
+	char target[GG_NAME_MAX];   /* e.g. "maintenance_mode" */
+	char old_value[GG_MESSAGE_MAX];
+	char new_value[GG_MESSAGE_MAX];
+	int64_t created_at;
+};
+
+struct gg_store;
+
+/* Open (creating and migrating as needed). */
+int gg_store_open(struct gg_store **out, const char *database_url, char *errbuf, size_t errlen);
+void gg_store_close(struct gg_store *st);
+const char *gg_store_errmsg(struct gg_store *st);
+/* Number of the newest migration applied. */
+int gg_store_schema_version(struct gg_store *st, int *out);
+
+/* Users.  create: fills id and created_at; password may be NULL (no web sign-in). */
+int gg_store_user_create(struct gg_store *st, struct gg_user *user, const char *password);
+int gg_store_user_get(struct gg_store *st, int64_t id, struct gg_user *out);
+int gg_store_user_get_by_username(struct gg_store *st, const char *username, struct gg_user *out);
+int gg_store_user_list(struct gg_store *st, struct gg_user **out, size_t *count);
+int gg_store_user_set_blocked(struct gg_store *st, int64_t id, bool blocked);
+int gg_store_user_set_admin(struct gg_store *st, int64_t id, bool admin);
+int gg_store_user_set_password(struct gg_store *st, int64_t id, const char *password);
+/* Deletes the user's keys, memberships and tokens too. */
+int gg_store_user_delete(struct gg_store *st, int64_t id);
+/* login is a username or an email. GG_EDENIED when unknown, wrong or no password. */
+int gg_store_user_authenticate(struct gg_store *st, const char *login, const char *password,
+			       struct gg_user *out);
+
+/* SSH keys (user keys and deploy keys). add: fills id, created_at; GG_EEXISTS if the
+ * fingerprint is registered already. */
+int gg_store_key_add(struct gg_store *st, struct gg_key *key);
+int gg_store_key_get(struct gg_store *st, int64_t id, struct gg_key *out);
+int gg_store_key_get_by_fingerprint(struct gg_store *st, const char *fingerprint, struct gg_key *out);
+int gg_store_key_list_for_user(struct gg_store *st, int64_t user_id, struct gg_key **out, size_t *count);
+int gg_store_key_list_for_project(struct gg_store *st, int64_t project_id, struct gg_key **out,
+				  size_t *count);
+int gg_store_key_delete(struct gg_store *st, int64_t id);
+int gg_store_key_touch(struct gg_store *st, int64_t id); /* last_used_at = now */
+
+/* Projects.  create: fills id, name, repo_path, created_at (the repository on disk is the
+ * caller's job).  get_by_path ignores case and a trailing ".git". */
+int gg_store_project_create(struct gg_store *st, struct gg_project *project);
+int gg_store_project_get(struct gg_store *st, int64_t id, struct gg_project *out);
+int gg_store_project_get_by_path(struct gg_store *st, const char *full_path, struct gg_project *out);
+int gg_store_project_list(struct gg_store *st, struct gg_project **out, size_t *count);
+/* Updates visibility, default_branch, read_only and read_only_message. */
+int gg_store_project_update(struct gg_store *st, const struct gg_project *project);
+/* Deletes members, protected branches and deploy keys too. */
+int gg_store_project_delete(struct gg_store *st, int64_t id);
+
+/* Members.  set inserts or updates; get_level gives GG_ACCESS_NONE when not a member. */
+int gg_store_member_set(struct gg_store *st, int64_t project_id, int64_t user_id, int access_level);
+int gg_store_member_get_level(struct gg_store *st, int64_t project_id, int64_t user_id, int *level);
+int gg_store_member_list(struct gg_store *st, int64_t project_id, struct gg_member **out, size_t *count);
+int gg_store_member_remove(struct gg_store *st, int64_t project_id, int64_t user_id);
+
+/* Protected branches. */
+int gg_store_protected_branch_add(struct gg_store *st, struct gg_protected_branch *pb);
+int gg_store_protected_branch_list(struct gg_store *st, int64_t project_id,
+				   struct gg_protected_branch **out, size_t *count);
+int gg_store_protected_branch_delete(struct gg_store *st, int64_t project_id, const char *name);
+
+/* Tokens.  create: fills id and created_at and returns the secret once in *secret_out
+ * (caller frees); only its SHA-256 is stored.  find: GG_ENOTFOUND for an unknown, expired
+ * or revoked secret; updates last_used_at. */
+int gg_store_token_create(struct gg_store *st, struct gg_token *token, char **secret_out);
+int gg_store_token_find(struct gg_store *st, const char *secret, struct gg_token *out);
+int gg_store_token_list_for_user(struct gg_store *st, int64_t user_id, struct gg_token **out,
+				 size_t *count);
+int gg_store_token_revoke(struct gg_store *st, int64_t id);
+
+/* Application settings (one row). update writes the new values and one audit event per
+ * changed field (actor_id 0 = console) in one transaction. */
+int gg_store_settings_get(struct gg_store *st, struct gg_settings *out);
+int gg_store_settings_update(struct gg_store *st, const struct gg_settings *settings,
+			     int64_t actor_id, const char *actor);
+
+/* Audit events, newest first. */
+int gg_store_audit_add(struct gg_store *st, struct gg_audit_event *event);
+int gg_store_audit_list(struct gg_store *st, size_t limit, struct gg_audit_event **out, size_t *count);
+
+/* Backend interface: every gg_store_* function above forwards to one of these. */
+struct gg_store_ops {
+	const char *name;
+	void (*close)(struct gg_store *st);
+	int (*schema_version)(struct gg_store *st, int *out);
+	int (*user_create)(struct gg_store *, struct gg_user *, const char *);
+	int (*user_get)(struct gg_store *, int64_t, struct gg_user *);
+	int (*user_get_by_username)(struct gg_store *, const char *, struct gg_user *);
+	int (*user_list)(struct gg_store *, struct gg_user **, size_t *);
+	int (*user_set_blocked)(struct gg_store *, int64_t, bool);
+	int (*user_set_admin)(struct gg_store *, int64_t, bool);
+	int (*user_set_password)(struct gg_store *, int64_t, const char *);
+	int (*user_delete)(struct gg_store *, int64_t);
+	int (*user_authenticate)(struct gg_store *, const char *, const char *, struct gg_user *);
+	int (*key_add)(struct gg_store *, struct gg_key *);
+	int (*key_get)(struct gg_store *, int64_t, struct gg_key *);
+	int (*key_get_by_fingerprint)(struct gg_store *, const char *, struct gg_key *);
+	int (*key_list_for_user)(struct gg_store *, int64_t, struct gg_key **, size_t *);
+	int (*key_list_for_project)(struct gg_store *, int64_t, struct gg_key **, size_t *);
+	int (*key_delete)(struct gg_store *, int64_t);
+	int (*key_touch)(struct gg_store *, int64_t);
+	int (*project_create)(struct gg_store *, struct gg_project *);
+	int (*project_get)(struct gg_store *, int64_t, struct gg_project *);
+	int (*project_get_by_path)(struct gg_store *, const char *, struct gg_project *);
+	int (*project_list)(struct gg_store *, struct gg_project **, size_t *);
+	int (*project_update)(struct gg_store *, const struct gg_project *);
+	int (*project_delete)(struct gg_store *, int64_t);
+	int (*member_set)(struct gg_store *, int64_t, int64_t, int);
+	int (*member_get_level)(struct gg_store *, int64_t, int64_t, int *);
+	int (*member_list)(struct gg_store *, int64_t, struct gg_member **, size_t *);
+	int (*member_remove)(struct gg_store *, int64_t, int64_t);
+	int (*protected_branch_add)(struct gg_store *, struct gg_protected_branch *);
+	int (*protected_branch_list)(struct gg_store *, int64_t, struct gg_protected_branch **, size_t *);
+	int (*protected_branch_delete)(struct gg_store *, int64_t, const char *);
+	int (*token_create)(struct gg_store *, struct gg_token *, char **);
+	int (*token_find)(struct gg_store *, const char *, struct gg_token *);
+	int (*token_list_for_user)(struct gg_store *, int64_t, struct gg_token **, size_t *);
+	int (*token_revoke)(struct gg_store *, int64_t);
+	int (*settings_get)(struct gg_store *, struct gg_settings *);
+	int (*settings_update)(struct gg_store *, const struct gg_settings *, int64_t, const char *);
+	int (*audit_add)(struct gg_store *, struct gg_audit_event *);
+	int (*audit_list)(struct gg_store *, size_t, struct gg_audit_event **, size_t *);
+};
+
+/* Every backend's connection struct begins with this. */
+struct gg_store {
+	const struct gg_store_ops *ops;
+	char errmsg[512];
+};
+
+/* Backends' open functions (store.c picks one by URL). */
+int gg_store_sqlite_open(struct gg_store **out, const char *path, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * route.h - how handlers are attached to paths.
+ *
+ * Each module exports one table ending with {NULL}; router.c tries the tables
+ * in order and the first route whose method and pattern match wins.  A
+ * pattern segment ":name" matches one non-empty path segment, "*" at the end
+ * matches the rest (which may contain '/'), e.g. "/api/v4/projects/*" for
+ * URL-encoded or plain project paths.  Matched segments land in
+ * req->path_params in order (see gg_route_param).
+ */
+#ifndef GG_ROUTE_H
+#define GG_ROUTE_H
+
+#include "http.h"
+
+struct gg_route {
+	const char *method; /* "GET", "POST", ...; "*" for any */
+	const char *pattern;
+	gg_http_handler handler;
+};
+
+/* The n-th matched segment of the route (0-based), or NULL. */
+const char *gg_route_param(const struct gg_http_request *req, size_t n);
+
+/* Tables (each ends with {NULL, NULL, NULL}). */
+extern const struct gg_route gg_internal_routes[]; /* internal_api.c: /api/v4/internal/... */
+extern const struct gg_route gg_rest_routes[];     /* rest_*.c via rest.c: /api/v4/... */
+extern const struct gg_route gg_session_routes[];  /* sessions.c: /users/sign_in, /oauth/token */
+extern const struct gg_route gg_graphql_routes[];  /* graphql.c: /api/graphql */
+
+#endif
