@@ -11,6 +11,7 @@
 #define GG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define GG_DEFAULT_CONFIG_PATH "/etc/gitgate/gitgate.conf"
 #define GG_DEFAULT_DATA_DIR "/var/lib/gitgate"

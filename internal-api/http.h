@@ -20,6 +20,10 @@
 
 struct gg_app; /* the process-wide state of gate-api (app.h) */
 
+/* The web session cookie (its value is a GG_TOKEN_SESSION secret) and the flash cookie. */
+#define GG_SESSION_COOKIE "_gitgate_session"
+#define GG_FLASH_COOKIE "_gitgate_flash"
+
 struct gg_http_request {
 	const char *method; /* "GET", "POST", ... */
 	const char *path;   /* the path as received, percent-decoded by libmicrohttpd */

@@ -4,7 +4,7 @@
  * Each module exports one table ending with {NULL}; router.c tries the tables
  * in order and the first route whose method and pattern match wins.  A
  * pattern segment ":name" matches one non-empty path segment, "*" at the end
- * matches the rest (which may contain '/'), e.g. "/api/v4/projects/*" for
+ * matches the rest (which may contain '/'), e.g. "/api/v4/projects/ *" (no space) for
  * URL-encoded or plain project paths.  Matched segments land in
  * req->path_params in order (see gg_route_param).
  */

@@ -1,0 +1,2 @@
+/* jwt.c: placeholder until its module is written. */
+typedef int gg_placeholder_jwt_t;

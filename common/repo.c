@@ -1,0 +1,2 @@
+/* repo.c: placeholder until its module is written. */
+typedef int gg_placeholder_repo_t;

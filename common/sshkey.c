@@ -1,0 +1,2 @@
+/* sshkey.c: placeholder until its module is written. */
+typedef int gg_placeholder_sshkey_t;

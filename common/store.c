@@ -1,0 +1,2 @@
+/* store.c: placeholder until its module is written. */
+typedef int gg_placeholder_store_t;

@@ -1,0 +1,2 @@
+/* app.c: placeholder until its module is written. */
+typedef int gg_placeholder_app_t;

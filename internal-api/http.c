@@ -1,0 +1,2 @@
+/* http.c: placeholder until its module is written. */
+typedef int gg_placeholder_http_t;

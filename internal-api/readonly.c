@@ -1,0 +1,2 @@
+/* readonly.c: placeholder until its module is written. */
+typedef int gg_placeholder_readonly_t;

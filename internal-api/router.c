@@ -1,0 +1,2 @@
+/* router.c: placeholder until its module is written. */
+typedef int gg_placeholder_router_t;
