@@ -141,7 +141,9 @@ const char *gg_store_errmsg(struct gg_store *st);
 /* Number of the newest migration applied. */
 int gg_store_schema_version(struct gg_store *st, int *out);
 
-/* Users.  create: fills id and created_at; password may be NULL (no web sign-in). */
+/* Users.  create: fills id and created_at; password may be NULL (no web sign-in).
+ * create is refused with GG_EREADONLY (message GG_MSG_READ_ONLY) while maintenance
+ * mode is on, whoever asks (SPEC §4).  set_password with NULL removes the password. */
 int gg_store_user_create(struct gg_store *st, struct gg_user *user, const char *password);
 int gg_store_user_get(struct gg_store *st, int64_t id, struct gg_user *out);
 int gg_store_user_get_by_username(struct gg_store *st, const char *username, struct gg_user *out);
@@ -155,8 +157,8 @@ int gg_store_user_delete(struct gg_store *st, int64_t id);
 int gg_store_user_authenticate(struct gg_store *st, const char *login, const char *password,
 			       struct gg_user *out);
 
-/* SSH keys (user keys and deploy keys). add: fills id, created_at; GG_EEXISTS if the
- * fingerprint is registered already. */
+/* SSH keys (user keys and deploy keys). add: validates type and blob, computes the
+ * fingerprint, fills id, created_at; GG_EEXISTS if the fingerprint is registered already. */
 int gg_store_key_add(struct gg_store *st, struct gg_key *key);
 int gg_store_key_get(struct gg_store *st, int64_t id, struct gg_key *out);
 int gg_store_key_get_by_fingerprint(struct gg_store *st, const char *fingerprint, struct gg_key *out);
@@ -164,10 +166,12 @@ int gg_store_key_list_for_user(struct gg_store *st, int64_t user_id, struct gg_k
 int gg_store_key_list_for_project(struct gg_store *st, int64_t project_id, struct gg_key **out,
 				  size_t *count);
 int gg_store_key_delete(struct gg_store *st, int64_t id);
-int gg_store_key_touch(struct gg_store *st, int64_t id); /* last_used_at = now */
+/* last_used_at = now, written at most once a minute per key; never fails a request. */
+int gg_store_key_touch(struct gg_store *st, int64_t id);
 
 /* Projects.  create: fills id, name, repo_path, created_at (the repository on disk is the
- * caller's job).  get_by_path ignores case and a trailing ".git". */
+ * caller's job); full_path must be group[/subgroup]/name.  get_by_path ignores case, a
+ * leading "/" and a trailing ".git". */
 int gg_store_project_create(struct gg_store *st, struct gg_project *project);
 int gg_store_project_get(struct gg_store *st, int64_t id, struct gg_project *out);
 int gg_store_project_get_by_path(struct gg_store *st, const char *full_path, struct gg_project *out);
@@ -191,7 +195,8 @@ int gg_store_protected_branch_delete(struct gg_store *st, int64_t project_id, co
 
 /* Tokens.  create: fills id and created_at and returns the secret once in *secret_out
  * (caller frees); only its SHA-256 is stored.  find: GG_ENOTFOUND for an unknown, expired
- * or revoked secret; updates last_used_at. */
+ * or revoked secret; updates last_used_at (at most once a minute).  Personal tokens are
+ * "glpat-" + 20 URL-safe characters; OAuth and session tokens 40 URL-safe characters. */
 int gg_store_token_create(struct gg_store *st, struct gg_token *token, char **secret_out);
 int gg_store_token_find(struct gg_store *st, const char *secret, struct gg_token *out);
 int gg_store_token_list_for_user(struct gg_store *st, int64_t user_id, struct gg_token **out,
@@ -204,7 +209,8 @@ int gg_store_settings_get(struct gg_store *st, struct gg_settings *out);
 int gg_store_settings_update(struct gg_store *st, const struct gg_settings *settings,
 			     int64_t actor_id, const char *actor);
 
-/* Audit events, newest first. */
+/* Audit events, newest first; list with limit 0 gives all. add fills id (and created_at
+ * when 0). */
 int gg_store_audit_add(struct gg_store *st, struct gg_audit_event *event);
 int gg_store_audit_list(struct gg_store *st, size_t limit, struct gg_audit_event **out, size_t *count);
 
