@@ -1764,15 +1764,24 @@ int gg_store_sqlite_open(struct gg_store **out, const char *path, char *errbuf, 
 	int rc, ret = GG_ERROR;
 
 	*out = NULL;
+	/*
+	 * Only a file that does not exist yet is touched here: closing any
+	 * descriptor of a database file drops every POSIX lock this process
+	 * holds on it, so opening and closing an existing file while another
+	 * connection of the process (another gate-api thread) has it open would
+	 * let a second process delete the WAL under it and leave that
+	 * connection reading a stale snapshot for ever.
+	 */
 	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
-		if (fd < 0) {
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno != EEXIST) {
 			snprintf(errbuf, errlen, "cannot open database %s: %s", path,
 				 strerror(errno));
 			return GG_ERROR;
 		}
-		close(fd);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {

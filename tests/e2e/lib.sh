@@ -177,3 +177,63 @@ print(json.dumps(d) if isinstance(d,(dict,list,bool)) or d is None else d)' "$1"
 gg_new_key() {
 	ssh-keygen -q -t ed25519 -N '' -C "$1@e2e" -f "$GG_TMP/$1" >/dev/null
 }
+
+# --- sshd-gate -------------------------------------------------------------------------------
+SSHD_GATE="$GG_BUILD/sshd-gate/sshd-gate"
+
+# gg_start_sshd ["key = value"...]: sshd-gate on a free port ($SSH_PORT).  The first call adds
+# an [ssh] section with the port and the given lines to the config; the host keys are made
+# beforehand with --print-host-keys (not under $GG_WRAP, where RSA generation is slow).
+gg_start_sshd() {
+	local line i
+	if [ -z "${SSH_PORT:-}" ]; then
+		SSH_PORT=$(gg_free_port)
+		{
+			printf '\n[ssh]\nport = %s\n' "$SSH_PORT"
+			for line in "$@"; do printf '%s\n' "$line"; done
+		} >>"$GG_CONF"
+	fi
+	"$SSHD_GATE" --config "$GG_CONF" --print-host-keys >"$GG_TMP/host-keys.txt" 2>>"$GG_TMP/sshd-gate.log" || {
+		cat "$GG_TMP/sshd-gate.log"
+		echo "Bail out! sshd-gate --print-host-keys failed"
+		exit 1
+	}
+	$GG_WRAP "$SSHD_GATE" --config "$GG_CONF" >>"$GG_TMP/sshd-gate.log" 2>&1 &
+	SSHD_GATE_PID=$!
+	_pids+=("$SSHD_GATE_PID")
+	for i in $(seq 1 600); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	cat "$GG_TMP/sshd-gate.log"
+	echo "Bail out! sshd-gate did not start"
+	exit 1
+}
+
+# gg_stop_sshd: SIGTERM, then the daemon's exit status.
+gg_stop_sshd() {
+	kill -TERM "$SSHD_GATE_PID" 2>/dev/null
+	wait "$SSHD_GATE_PID" 2>/dev/null
+}
+
+# The ssh options of every connection to sshd-gate in the tests.
+GG_SSH_OPTS="-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
+
+# gg_ssh KEYNAME [ssh args...]: ssh to sshd-gate as git@ with $GG_TMP/KEYNAME.
+gg_ssh() {
+	local key=$1
+	shift
+	# shellcheck disable=SC2086
+	ssh -i "$GG_TMP/$key" $GG_SSH_OPTS -p "$SSH_PORT" git@127.0.0.1 "$@"
+}
+
+# gg_git KEYNAME git-args...: git with GIT_SSH_COMMAND using the key; the URL of project P
+# is $(gg_url P).
+gg_git() {
+	local key=$1
+	shift
+	GIT_SSH_COMMAND="ssh -i $GG_TMP/$key $GG_SSH_OPTS" git "$@"
+}
+gg_url() { printf 'ssh://git@127.0.0.1:%s/%s.git' "$SSH_PORT" "$1"; }
