@@ -38,6 +38,8 @@
 #define GG_MSG_FORBIDDEN "403 Forbidden"
 #define GG_MSG_NOT_FOUND "404 Not Found"
 #define GG_MSG_BAD_REQUEST "400 Bad request"
+#define GG_MSG_TOO_LARGE "413 Request Entity Too Large"
+#define GG_MSG_INTERNAL_ERROR "500 Internal Server Error"
 #define GG_MSG_INVALID_CREDENTIALS "Invalid login or password."
 #define GG_MSG_SIGNED_IN "Signed in successfully."
 #define GG_MSG_SIGNED_OUT "Signed out successfully."
@@ -47,5 +49,39 @@
 #define GG_MSG_API_UNREACHABLE "Internal API unreachable"
 #define GG_MSG_ONLY_SSH "Only SSH allowed"
 #define GG_MSG_WELCOME_FMT "Welcome to GitLab, @%s!"
+#define GG_MSG_WELCOME_ANONYMOUS "Welcome to GitLab, Anonymous!"
+#define GG_MSG_TOO_MANY_SESSIONS "Too many concurrent sessions. Please try again later."
+#define GG_MSG_REPOSITORY_UNAVAILABLE "The repository is not available. Please try again later."
+
+/* REST API, sessions and GraphQL (GitLab's wording) */
+#define GG_MSG_USER_NOT_FOUND "404 User Not Found"
+#define GG_MSG_PROJECT_NOT_FOUND_API "404 Project Not Found"
+#define GG_MSG_KEY_NOT_FOUND "404 Key Not Found"
+#define GG_MSG_MEMBER_NOT_FOUND "404 Member Not Found"
+#define GG_MSG_TOKEN_NOT_FOUND "404 Personal Access Token Not Found"
+#define GG_MSG_BRANCH_NOT_FOUND "404 Not found"
+#define GG_MSG_ACCEPTED "202 Accepted"
+#define GG_MSG_METHOD_NOT_ALLOWED "405 Method Not Allowed"
+#define GG_MSG_MEMBER_EXISTS "Member already exists"
+#define GG_MSG_USERNAME_TAKEN "Username has already been taken"
+#define GG_MSG_EMAIL_TAKEN "Email has already been taken"
+#define GG_MSG_FIELD_INVALID "is invalid"
+#define GG_MSG_FIELD_TAKEN "has already been taken"
+#define GG_MSG_PASSWORD_TOO_SHORT "is too short (minimum is 8 characters)"
+#define GG_MSG_PROTECTED_BRANCH_EXISTS_FMT "Protected branch '%s' already exists"
+#define GG_MSG_REPOSITORY_CREATE_FAILED "Failed to create repository"
+#define GG_MSG_OAUTH_INVALID_GRANT                                                                 \
+	"The provided authorization grant is invalid, expired, revoked, does not match the "       \
+	"redirection URI used in the authorization request, or was issued to another client."
+#define GG_MSG_OAUTH_UNSUPPORTED_GRANT                                                             \
+	"The authorization grant type is not supported by the authorization server."
+#define GG_MSG_INSUFFICIENT_SCOPE                                                                  \
+	"The request requires higher privileges than provided by the access token."
+#define GG_MSG_OAUTH_MISSING_PARAM_FMT "Missing required parameter: %s."
+#define GG_MSG_GRAPHQL_NO_PERMISSION                                                               \
+	"The resource that you are attempting to access does not exist or you don't have "        \
+	"permission to perform this action"
+#define GG_MSG_GRAPHQL_NO_QUERY "No query string was present"
+#define GG_MSG_GRAPHQL_GET_MUTATION "Mutations are forbidden via GET requests"
 
 #endif

@@ -29,6 +29,12 @@ bool gg_access_can_push(struct gg_store *st, const struct gg_user *user, const s
 bool gg_access_can_push_ref(struct gg_store *st, const struct gg_user *user,
 			    const struct gg_project *project, const char *ref);
 
+/* The protected-branch rules that apply to ref on project: *is_protected when
+ * any matches, and *best_level the most permissive push level among those
+ * that match (GG_ACCESS_NO_ONE when all say no one).  GG_OK or a store error. */
+int gg_access_protected_branch_rules(struct gg_store *st, const struct gg_project *project,
+				     const char *ref, int *best_level, bool *is_protected);
+
 /* May user administer the project (maintainer and up)? */
 bool gg_access_can_admin(struct gg_store *st, const struct gg_user *user, const struct gg_project *project);
 

@@ -42,6 +42,9 @@ struct gg_http_request {
 	bool user_via_session; /* authenticated by the web session cookie */
 	char session_token[128]; /* the session cookie's value when there is one */
 	char correlation_id[40];
+	/* The token that authenticated the caller (personal, OAuth or session), for
+	 * its scopes; NULL when anonymous. */
+	const struct gg_token *token;
 
 	/* Segments matched by the route's ':name' and '*' parts (route.h). */
 	char *path_params[6];
@@ -84,5 +87,13 @@ void gg_http_html(struct gg_http_response *res, int status, const char *html);
 void gg_http_add_header(struct gg_http_response *res, const char *name, const char *value);
 /* 302 to location; flash (may be NULL) is shown once on the next page (alert text). */
 void gg_http_redirect(struct gg_http_response *res, const char *location, const char *flash);
+
+/* Request bodies larger than this are refused with 413. */
+#define GG_HTTP_BODY_MAX (10u * 1024 * 1024)
+
+/* For app.c only: serve on listen_fd (bound and listening) with a pool of
+ * threads workers.  NULL when libmicrohttpd cannot start. */
+struct MHD_Daemon;
+struct MHD_Daemon *gg_http_daemon_start(struct gg_app *app, int listen_fd, unsigned threads);
 
 #endif

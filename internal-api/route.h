@@ -28,4 +28,16 @@ extern const struct gg_route gg_rest_routes[];     /* rest_*.c via rest.c: /api/
 extern const struct gg_route gg_session_routes[];  /* sessions.c: /users/sign_in, /oauth/token */
 extern const struct gg_route gg_graphql_routes[];  /* graphql.c: /api/graphql */
 
+/* For http.c: find the route for req and run its handler; a 404 (JSON, or a
+ * plain HTML page for browsers) when none matches.  HEAD requests use the GET
+ * routes. */
+void gg_router_dispatch(struct gg_http_request *req, struct gg_http_response *res);
+
+/* Free the path parameters the dispatch left in req. */
+void gg_route_params_clear(struct gg_http_request *req);
+
+/* Does pattern match path (the route.h syntax)?  With req non-NULL, the matched
+ * segments are stored in req->path_params. */
+bool gg_route_match(const char *pattern, const char *path, struct gg_http_request *req);
+
 #endif

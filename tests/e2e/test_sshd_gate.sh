@@ -57,10 +57,10 @@ gatectl member add grp/hello bob developer >/dev/null
 gatectl branch protect grp/hello main --push maintainer >/dev/null
 HELLO="$GG_DATA/repositories/grp/hello.git"
 EMPTY="$GG_DATA/repositories/grp/empty.git"
-# Clients of gate-api give up after 3 s, within the 5 s login grace time.
+# Clients of gate-api give up after 3 s, within the 8 s login grace time.
 printf '\n[api]\ntimeout = 3\n' >>"$GG_CONF"
 gg_start_api
-gg_start_sshd 'login_grace_time = 5' 'max_startups = 3' 'max_sessions_per_user = 1'
+gg_start_sshd 'login_grace_time = 8' 'max_startups = 3' 'max_sessions_per_user = 1'
 
 # --- host keys ---------------------------------------------------------------------------
 keys=$(cat "$GG_TMP/host-keys.txt")
@@ -207,8 +207,8 @@ is "$OUT" "Welcome to GitLab, @alice!" "other environment variables are ignored"
 start=$(date +%s)
 timeout 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT; cat <&3 >/dev/null"
 elapsed=$(($(date +%s) - start))
-[ "$elapsed" -ge 4 ] && [ "$elapsed" -le 12 ]
-ok $? "a silent client is dropped after login_grace_time (5 s; took $elapsed s)"
+[ "$elapsed" -ge 7 ] && [ "$elapsed" -le 15 ]
+ok $? "a silent client is dropped after login_grace_time (8 s; took $elapsed s)"
 
 exec 5<>"/dev/tcp/127.0.0.1/$SSH_PORT" 6<>"/dev/tcp/127.0.0.1/$SSH_PORT" 7<>"/dev/tcp/127.0.0.1/$SSH_PORT"
 sleep 0.5

@@ -1,0 +1,26 @@
+/*
+ * connected.h - does a pushed tip have everything it points to?
+ *
+ * A ref may only move to an object whose whole history is in the
+ * repository (or in the quarantine about to join it).  Starting from the
+ * new tips, the walk stops at history the existing refs already reach and
+ * opens only trees that arrived in this push: an object that was already
+ * in the repository is trusted to be complete.  Existence checks never
+ * rescan the pack directory (GIT_ODB_LOOKUP_NO_REFRESH).
+ */
+#ifndef GG_GIT_CONNECTED_H
+#define GG_GIT_CONNECTED_H
+
+#include <git2.h>
+
+#include "ref_list.h"
+
+/*
+ * 0 when tip is connected, 1 when something is missing, negative on error.
+ * repo's odb must already see the quarantine (as an alternate); quarantine
+ * is the quarantine alone, or NULL when the push brought no objects.
+ */
+int gg_check_connected(git_repository *repo, git_odb *quarantine, const struct gg_ref_list *known,
+		       const git_oid *tip);
+
+#endif

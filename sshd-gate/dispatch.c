@@ -1,0 +1,337 @@
+/*
+ * dispatch.c - see dispatch.h.
+ */
+#include "dispatch.h"
+
+#include <git2.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "log.h"
+#include "messages.h"
+#include "util.h"
+
+/* State of one push, shared by the two receive-pack callbacks. */
+struct push_state {
+	const struct gg_dispatch *d;
+	const char *project;
+	const char *gl_repository;
+	const char *gl_id;
+	bool counted;	/* pre_receive increased gate-api's reference counter */
+	bool uncounted; /* post_receive decreased it again */
+	bool refused;	/* the second check said no */
+};
+
+static int write_all(ssize_t (*fn)(void *, const void *, size_t), void *ctx, const char *buf,
+		     size_t len)
+{
+	while (len > 0) {
+		ssize_t n = fn(ctx, buf, len);
+
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Each line of message as a "remote: " line on stderr. */
+static void print_remote_lines(struct gg_buf *b, const char *message)
+{
+	const char *p = message;
+
+	do {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		gg_buf_puts(b, "remote: ");
+		gg_buf_add(b, p, n);
+		gg_buf_puts(b, "\n");
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+}
+
+void gg_dispatch_print_box(const struct gg_dispatch *d, const char *message)
+{
+	struct gg_buf b = GG_BUF_INIT;
+
+	gg_buf_puts(&b, "remote: \nremote: " GG_DISPATCH_RULER "\nremote: \n");
+	print_remote_lines(&b, message);
+	gg_buf_puts(&b, "remote: \nremote: " GG_DISPATCH_RULER "\nremote: \n");
+	if (b.data)
+		(void)write_all(d->write_err, d->io.ctx, b.data, b.len);
+	gg_buf_clear(&b);
+}
+
+/* gate-api's announcements (an upcoming maintenance window, ...). */
+static void print_console_messages(const struct gg_dispatch *d, const struct gg_api_allowed *a)
+{
+	struct gg_buf b = GG_BUF_INIT;
+
+	if (a->n_console_messages == 0)
+		return;
+	for (size_t i = 0; i < a->n_console_messages; i++)
+		print_remote_lines(&b, a->console_messages[i]);
+	if (b.data)
+		(void)write_all(d->write_err, d->io.ctx, b.data, b.len);
+	gg_buf_clear(&b);
+}
+
+int gg_dispatch_protocol_version(const char *git_protocol)
+{
+	/* A colon-separated list of key=value; the highest version wins. */
+	const char *p = git_protocol;
+	int version = 0;
+
+	while (p && *p) {
+		if (strncmp(p, "version=", 8) == 0 && (p[8] == '1' || p[8] == '2') &&
+		    (p[9] == '\0' || p[9] == ':') && p[8] - '0' > version)
+			version = p[8] - '0';
+		p = strchr(p, ':');
+		if (p)
+			p++;
+	}
+	return version;
+}
+
+static int welcome(const struct gg_dispatch *d)
+{
+	struct gg_api_user user;
+	char *line = NULL;
+	int rc, status = GG_EXIT_OK;
+
+	rc = gg_api_discover(d->api, d->key_id, NULL, &user);
+	if (rc == GG_API_OK)
+		line = gg_strdup_printf(GG_MSG_WELCOME_FMT "\n", user.username);
+	else if (rc == GG_API_ENOTFOUND)
+		line = gg_strdup_printf("%s\n", GG_MSG_WELCOME_ANONYMOUS);
+	if (line == NULL) {
+		gg_error("discover key-%" PRId64 ": %s", d->key_id, gg_api_client_error(d->api));
+		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		status = GG_EXIT_DENIED;
+		goto done;
+	}
+	gg_info("welcome key-%" PRId64 " @%s", d->key_id, rc == GG_API_OK ? user.username : "");
+	(void)write_all(d->io.write, d->io.ctx, line, strlen(line));
+done:
+	free(line);
+	gg_api_user_clear(&user);
+	return status;
+}
+
+/*
+ * The repository on disk: <storage_root>/<relative_path>.  gate-api is
+ * trusted, but a path that climbs out of the storage root is refused anyway.
+ */
+static char *repository_path(const struct gg_dispatch *d, const struct gg_api_allowed *a)
+{
+	const char *rel = a->relative_path;
+	char *fallback = NULL, *path = NULL;
+
+	if (rel == NULL && a->gl_project_path != NULL)
+		rel = fallback = gg_strdup_printf("%s.git", a->gl_project_path);
+	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' || strstr(rel, "..") != NULL ||
+	    d->cfg->storage_root == NULL)
+		goto done;
+	path = gg_strdup_printf("%s/%s", d->cfg->storage_root, rel);
+done:
+	free(fallback);
+	return path;
+}
+
+static int check_changes(void *ctx, const char *changes, char *message, size_t msglen)
+{
+	struct push_state *ps = ctx;
+	const struct gg_dispatch *d = ps->d;
+	struct gg_api_allowed a;
+	char key_id[24];
+	struct gg_api_allowed_request req = {
+	    .action = "git-receive-pack",
+	    .project = ps->project,
+	    .key_id = key_id,
+	    .changes = changes,
+	    .check_ip = d->check_ip,
+	    .git_protocol = d->git_protocol,
+	};
+	int rc;
+
+	snprintf(key_id, sizeof(key_id), "%" PRId64, d->key_id);
+	rc = gg_api_allowed(d->api, &req, &a);
+	if (rc != GG_API_OK) {
+		gg_error("second check of %s: %s", ps->project, gg_api_client_error(d->api));
+		snprintf(message, msglen, "%s", GG_MSG_API_UNREACHABLE);
+		ps->refused = true;
+		goto done;
+	}
+	if (!a.allowed) {
+		gg_info("push to %s refused at the second check: %s", ps->project, a.message);
+		snprintf(message, msglen, "%s", a.message);
+		ps->refused = true;
+		goto done;
+	}
+	if (ps->gl_repository && gg_api_pre_receive(d->api, ps->gl_repository) != GG_API_OK) {
+		gg_error("pre_receive %s: %s", ps->gl_repository, gg_api_client_error(d->api));
+		snprintf(message, msglen, "%s", GG_MSG_API_UNREACHABLE);
+		ps->refused = true;
+		goto done;
+	}
+	ps->counted = ps->gl_repository != NULL;
+done:
+	gg_api_allowed_clear(&a);
+	return ps->refused ? 1 : 0;
+}
+
+/* GitLab frames an "alert" like a refusal and shows a "basic" message as is. */
+static void append_post_receive_message(struct gg_buf *b, const struct gg_api_message *m)
+{
+	if (strcmp(m->type, "alert") == 0)
+		gg_buf_printf(b, "\n%s\n\n%s\n\n%s\n\n", GG_DISPATCH_RULER, m->message,
+			      GG_DISPATCH_RULER);
+	else
+		gg_buf_printf(b, "%s\n", m->message);
+}
+
+static void post_receive(void *ctx, const char *changes, const char *const *push_options,
+			 size_t n_push_options, char *message, size_t msglen)
+{
+	struct push_state *ps = ctx;
+	struct gg_api_post_receive pr;
+	struct gg_buf b = GG_BUF_INIT;
+
+	if (ps->gl_repository == NULL || ps->gl_id == NULL)
+		return;
+	if (gg_api_post_receive(ps->d->api, ps->gl_repository, ps->gl_id, changes, push_options,
+				n_push_options, &pr) != GG_API_OK) {
+		gg_warn("post_receive %s: %s", ps->gl_repository, gg_api_client_error(ps->d->api));
+		return;
+	}
+	ps->uncounted = true;
+	for (size_t i = 0; i < pr.n_messages; i++)
+		append_post_receive_message(&b, &pr.messages[i]);
+	if (b.data)
+		snprintf(message, msglen, "%s", b.data);
+	gg_buf_clear(&b);
+	gg_api_post_receive_clear(&pr);
+}
+
+static int serve(const struct gg_dispatch *d, const struct gg_command *cmd,
+		 const struct gg_api_allowed *a)
+{
+	struct push_state ps = {d, cmd->project, a->gl_repository, a->gl_id, false, false, false};
+	char *repo = repository_path(d, a);
+	int error = -1, status;
+
+	if (repo == NULL) {
+		gg_error("no usable repository path for %s from gate-api", cmd->project);
+		gg_dispatch_print_box(d, GG_MSG_REPOSITORY_UNAVAILABLE);
+		return GG_EXIT_DENIED;
+	}
+	git_libgit2_init();
+	switch (cmd->kind) {
+	case GG_CMD_UPLOAD_PACK: {
+		struct gg_upload_pack_options opts = {0};
+
+		error = gg_upload_pack(repo, &d->io, gg_dispatch_protocol_version(d->git_protocol),
+				       &opts);
+		break;
+	}
+	case GG_CMD_RECEIVE_PACK: {
+		struct gg_receive_pack_options opts = {0};
+
+		opts.check_changes = check_changes;
+		opts.post_receive = post_receive;
+		opts.ctx = &ps;
+		error = gg_receive_pack(repo, &d->io, &opts);
+		break;
+	}
+	case GG_CMD_UPLOAD_ARCHIVE:
+		error = gg_upload_archive(repo, &d->io, NULL);
+		break;
+	case GG_CMD_WELCOME:
+		break;
+	}
+	if (error < 0) {
+		const git_error *e = git_error_last();
+
+		gg_warn("%s %s: %s", gg_command_action(cmd->kind), repo,
+			e && e->message ? e->message : "failed");
+	}
+	/* A push that was counted in must be counted out, whatever happened. */
+	if (ps.counted && !ps.uncounted) {
+		struct gg_api_post_receive pr;
+
+		if (gg_api_post_receive(d->api, ps.gl_repository, ps.gl_id, "", NULL, 0, &pr) !=
+		    GG_API_OK)
+			gg_warn("post_receive %s: %s", ps.gl_repository,
+				gg_api_client_error(d->api));
+		gg_api_post_receive_clear(&pr);
+	}
+	git_libgit2_shutdown();
+	free(repo);
+	status = (error < 0 || ps.refused) ? GG_EXIT_DENIED : GG_EXIT_OK;
+	return status;
+}
+
+int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len)
+{
+	struct gg_command cmd;
+	struct gg_api_allowed a;
+	char key_id[24];
+	struct gg_api_allowed_request req = {0};
+	int rc, status;
+
+	memset(&a, 0, sizeof(a));
+	if (gg_command_parse(&cmd, command, len) != GG_COMMAND_OK) {
+		gg_info("key-%" PRId64 ": disallowed command (%zu bytes)", d->key_id, len);
+		gg_dispatch_print_box(d, GG_MSG_DISALLOWED_COMMAND);
+		return GG_EXIT_DISALLOWED;
+	}
+	if (d->key_id <= 0) {
+		/* The key was let in only so that this could be said (session.c). */
+		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		return GG_EXIT_DENIED;
+	}
+	if (cmd.kind == GG_CMD_WELCOME)
+		return welcome(d);
+
+	snprintf(key_id, sizeof(key_id), "%" PRId64, d->key_id);
+	req.action = gg_command_action(cmd.kind);
+	req.project = cmd.project;
+	req.key_id = key_id;
+	req.changes = "_any";
+	req.check_ip = d->check_ip;
+	req.git_protocol = d->git_protocol;
+	rc = gg_api_allowed(d->api, &req, &a);
+	if (rc != GG_API_OK) {
+		gg_error("%s %s: %s", req.action, cmd.project, gg_api_client_error(d->api));
+		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		status = GG_EXIT_DENIED;
+		goto done;
+	}
+	if (!a.allowed) {
+		gg_info("%s %s by key-%s denied (HTTP %ld): %s", req.action, cmd.project, key_id,
+			a.http_status, a.message);
+		gg_dispatch_print_box(d, a.message);
+		status = GG_EXIT_DENIED;
+		goto done;
+	}
+	if (d->session_start && d->session_start(d->session_ctx, a.gl_id ? a.gl_id : "") != 0) {
+		gg_warn("%s %s by %s: too many sessions", req.action, cmd.project,
+			a.gl_id ? a.gl_id : "?");
+		gg_dispatch_print_box(d, GG_MSG_TOO_MANY_SESSIONS);
+		status = GG_EXIT_DENIED;
+		goto done;
+	}
+	gg_info("%s %s by %s (key-%s) allowed", req.action, cmd.project,
+		a.gl_username ? a.gl_username : "?", key_id);
+	print_console_messages(d, &a);
+	status = serve(d, &cmd, &a);
+done:
+	gg_api_allowed_clear(&a);
+	return status;
+}
