@@ -59,6 +59,16 @@ const char *gg_store_errmsg(struct gg_store *st)
 	return st ? st->errmsg : "no store";
 }
 
+int gg_store_read_begin(struct gg_store *st)
+{
+	return st->ops->read_begin(st);
+}
+
+void gg_store_read_end(struct gg_store *st)
+{
+	st->ops->read_end(st);
+}
+
 int gg_store_schema_version(struct gg_store *st, int *out)
 {
 	return st->ops->schema_version(st, out);

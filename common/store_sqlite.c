@@ -138,6 +138,7 @@ static const char *const migrations[] = {
 
 enum stmt_id {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_USER_INSERT,
@@ -190,6 +191,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_USER_INSERT] = "INSERT INTO users (username, name, email, admin, state, password_hash,"
@@ -1634,6 +1636,32 @@ static int sq_schema_version(struct gg_store *st, int *out)
 	return read_version(S(st), out);
 }
 
+static int sq_read_begin(struct gg_store *st)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return set_error(s, GG_EINVALID, "a transaction is open already");
+	stmt = stmt_get(s, ST_BEGIN_READ);
+	if (!stmt)
+		return GG_ERROR;
+	ret = exec_stmt(s, stmt, "begin read");
+	stmt_done(stmt);
+	return ret;
+}
+
+static void sq_read_end(struct gg_store *st)
+{
+	struct sqlite_store *s = S(st);
+
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	if (tx_commit(s) != GG_OK)
+		tx_rollback(s);
+}
+
 static int exec_sql(struct sqlite_store *s, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
@@ -1705,6 +1733,8 @@ static const struct gg_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .schema_version = sq_schema_version,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
     .user_create = sq_user_create,
     .user_get = sq_user_get,
     .user_get_by_username = sq_user_get_by_username,

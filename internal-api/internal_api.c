@@ -341,7 +341,7 @@ static void allowed_answer(struct gg_http_request *req, struct gg_http_response 
 	gg_http_json(res, 200, o);
 }
 
-static void handle_allowed(struct gg_http_request *req, struct gg_http_response *res)
+static void decide_allowed(struct gg_http_request *req, struct gg_http_response *res)
 {
 	struct gg_settings settings;
 	struct gg_project project;
@@ -401,6 +401,16 @@ static void handle_allowed(struct gg_http_request *req, struct gg_http_response 
 	    check_changes(req, res, &actor, &project, changes) < 0)
 		return;
 	allowed_answer(req, res, &actor, &project, &settings);
+}
+
+/* Every read of one decision comes from one snapshot of the store. */
+static void handle_allowed(struct gg_http_request *req, struct gg_http_response *res)
+{
+	bool snapshot = gg_store_read_begin(req->store) == GG_OK;
+
+	decide_allowed(req, res);
+	if (snapshot)
+		gg_store_read_end(req->store);
 }
 
 static void handle_authorized_keys(struct gg_http_request *req, struct gg_http_response *res)

@@ -153,8 +153,10 @@ gg_jwt() {
 http() {
 	local method=$1 path=$2
 	shift 2
-	local out
-	out=$(curl -s --path-as-is -X "$method" -w '\n%{http_code}' "$@" "$API$path")
+	local out verb=(-X "$method")
+	# curl -X HEAD would wait for a body that never comes.
+	[ "$method" = HEAD ] && verb=(-I -o /dev/null)
+	out=$(curl -s --max-time 60 --path-as-is "${verb[@]}" -w '\n%{http_code}' "$@" "$API$path")
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}
 }

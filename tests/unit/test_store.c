@@ -824,6 +824,34 @@ static void test_settings_seen_fresh_by_another_connection(void **state)
 	gg_store_close(other);
 }
 
+/* A read snapshot sees one state throughout, and the newest one after it ends,
+ * also when another connection is opened and closed meanwhile. */
+static void test_read_snapshot_is_consistent(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_store *reader, *third;
+	struct gg_settings s;
+	char err[256];
+
+	assert_int_equal(gg_store_open(&reader, f->path, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_read_begin(reader), GG_OK);
+	assert_int_equal(gg_store_read_begin(reader), GG_EINVALID);
+	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
+	assert_false(s.maintenance_mode);
+	set_maintenance(f->st, true, "snap");
+	assert_int_equal(gg_store_open(&third, f->path, err, sizeof(err)), GG_OK);
+	gg_store_close(third);
+	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
+	assert_false(s.maintenance_mode);
+	gg_store_read_end(reader);
+	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
+	assert_true(s.maintenance_mode);
+	set_maintenance(f->st, false, "");
+	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
+	assert_false(s.maintenance_mode);
+	gg_store_close(reader);
+}
+
 static void test_audit_add_and_list(void **state)
 {
 	struct fixture *f = *state;
@@ -877,6 +905,7 @@ int main(void)
 	    T(test_token_invalid_and_other_kinds),
 	    T(test_settings_update_writes_audit_events),
 	    T(test_settings_seen_fresh_by_another_connection),
+	    T(test_read_snapshot_is_consistent),
 	    T(test_audit_add_and_list),
 	};
 
