@@ -1164,7 +1164,10 @@ static int sq_project_create(struct gg_store *st, struct gg_project *p)
 		return set_error(s, GG_EINVALID, "invalid read-only message");
 	name = strrchr(p->full_path, '/') + 1;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->repo_path, sizeof(p->repo_path), "%s.git", p->full_path);
+	if (strlen(p->full_path) + sizeof(".git") > sizeof(p->repo_path))
+		return set_error(s, GG_EINVALID, "project path too long");
+	memcpy(p->repo_path, p->full_path, strlen(p->full_path));
+	memcpy(p->repo_path + strlen(p->full_path), ".git", sizeof(".git"));
 
 	stmt = stmt_get(s, ST_PROJECT_INSERT);
 	if (!stmt)
