@@ -100,6 +100,9 @@ refused PATCH "/api/v4/projects/$PROJECT_ID" "PATCH on a project"
 http POST /api/v4/users -d username=anon -d email=a@example.com
 is "$STATUS" 403 "maintenance: an anonymous write is refused with 403 too"
 is "$BODY" "$RO_BODY" "maintenance: anonymous write has the read-only body"
+out=$(gatectl user create consoleuser --email c@example.com --password console-pass-1 2>&1)
+is "$?" 1 "maintenance: gatectl user create exits 1"
+like "$out" "$MSG_READ_ONLY" "maintenance: gatectl user create says why"
 after=$(snapshot)
 is "$after" "$before" "maintenance: nothing changed in users, projects, members, keys, tokens or repositories"
 ok "$(test ! -e "$GG_DATA/repositories/demo/new.git"; echo $?)" "maintenance: no repository created on disk"
