@@ -46,18 +46,21 @@ CONF
 nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" &
 pids+=($!)
 
+# bench/wrk-allowed.lua signs the JWT itself (re-signed every second, as
+# sshd-gate's client would) and builds the body from these.
+export GG_SECRET_FILE="$T/var/gitlab_shell_secret" GG_KEY_ID="$KEY_ID" GG_PROJECT=bench/repo
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-SECRET=$(tr -d ' \n' <"$T/var/gitlab_shell_secret")
+SECRET=$(tr -d ' \n' <"$GG_SECRET_FILE")
 now=$(date +%s)
 h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
 p=$(printf '{"iss":"gitlab-shell","iat":%d,"exp":%d}' "$now" $((now + 60)) | b64url)
 s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$SECRET" -binary | b64url)
-export GG_JWT="$h.$p.$s"
-export GG_BODY="{\"action\":\"git-upload-pack\",\"project\":\"bench/repo\",\"key_id\":$KEY_ID,\"protocol\":\"ssh\",\"changes\":\"_any\"}"
+JWT="$h.$p.$s"
+BODY="{\"action\":\"git-upload-pack\",\"project\":\"bench/repo\",\"key_id\":$KEY_ID,\"protocol\":\"ssh\",\"changes\":\"_any\"}"
 
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$API_PORT/api/v4/version" && break; sleep 0.05; done
-curl -s -X POST -H "Gitlab-Shell-Api-Request: $GG_JWT" -H 'Content-Type: application/json' \
-	-d "$GG_BODY" "http://127.0.0.1:$API_PORT/api/v4/internal/allowed" >"$T/nginx/html/allowed.json"
+curl -s -X POST -H "Gitlab-Shell-Api-Request: $JWT" -H 'Content-Type: application/json' \
+	-d "$BODY" "http://127.0.0.1:$API_PORT/api/v4/internal/allowed" >"$T/nginx/html/allowed.json"
 grep -q '"status":true' "$T/nginx/html/allowed.json" || { echo "allowed.sh: gate-api did not allow: $(cat "$T/nginx/html/allowed.json")" >&2; exit 1; }
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
@@ -65,7 +68,7 @@ p99() { awk '$1 == "99%" {print $2}'; }
 run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"; }
 
 echo "== gate-api POST /internal/allowed ($THREADS threads, $CONNECTIONS connections, $DURATION)"
-run -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT/api/v4/internal/allowed" | tee "$T/gg.txt"
+run -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT" | tee "$T/gg.txt"
 echo "== nginx GET static JSON"
 run "http://127.0.0.1:$NGINX_PORT/allowed.json" | tee "$T/nginx.txt"
 gg=$(rps <"$T/gg.txt")
@@ -74,7 +77,7 @@ ng=$(rps <"$T/nginx.txt")
 # send about half the maximum rate.
 export GG_DELAY_MS=$(python3 -c "print(max(1, round(1000 * $CONNECTIONS / ($gg / 2))))")
 echo "== gate-api at about half load (each connection waits ${GG_DELAY_MS} ms between requests)"
-run -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT/api/v4/internal/allowed" | tee "$T/half.txt"
+run -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT" | tee "$T/half.txt"
 unset GG_DELAY_MS
 echo
 printf '%-40s %12s %12s %8s\n' "what" "gitgate" "nginx" "ratio"
