@@ -186,6 +186,15 @@ done:
 	return ps->refused ? 1 : 0;
 }
 
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* GitLab frames an "alert" like a refusal and shows a "basic" message as is. */
 static void append_post_receive_message(struct gg_buf *b, const struct gg_api_message *m)
 {
@@ -211,6 +220,8 @@ static void post_receive(void *ctx, const char *changes, const char *const *push
 		return;
 	}
 	ps->uncounted = true;
+	gg_info("post_receive %s: %zu ref changes, %zu push options", ps->gl_repository,
+		count_lines(changes), n_push_options);
 	for (size_t i = 0; i < pr.n_messages; i++)
 		append_post_receive_message(&b, &pr.messages[i]);
 	if (b.data)
