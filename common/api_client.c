@@ -413,13 +413,14 @@ int gg_api_allowed(struct gg_api_client *c, const struct gg_api_allowed_request 
 
 	memset(out, 0, sizeof(*out));
 	if (req->action == NULL || req->project == NULL ||
-	    (req->key_id == NULL) == (req->username == NULL))
+	    (req->key_id != NULL) + (req->user_id != NULL) + (req->username != NULL) > 1)
 		return GG_API_EINVAL;
 	rc = GG_API_ENOMEM;
 	body = cJSON_CreateObject();
 	if (body == NULL || !add_string(body, "action", req->action) ||
 	    !add_string(body, "project", req->project) ||
 	    !add_string(body, "key_id", req->key_id) ||
+	    !add_string(body, "user_id", req->user_id) ||
 	    !add_string(body, "username", req->username) ||
 	    !add_string(body, "protocol", req->protocol ? req->protocol : "ssh") ||
 	    !add_string(body, "changes", req->changes ? req->changes : "_any") ||

@@ -69,7 +69,15 @@ const char *gg_api_strerror(int code);
 struct gg_api_allowed_request {
 	const char *action;  /* "git-upload-pack" | "git-receive-pack" | "git-upload-archive" */
 	const char *project; /* the path as the user typed it */
-	const char *key_id;  /* one of key_id and username */
+	/*
+	 * Who asks: at most one of key_id ("N" or "key-N"), user_id ("N" or
+	 * "user-N") and username.  None asks only the instance-wide questions
+	 * that gate-api answers before identity (maintenance, Geo secondary):
+	 * when those pass, the answer is a denial with GG_MSG_UNKNOWN_USER.
+	 * gate-hook does that for a push nobody is named for.
+	 */
+	const char *key_id;
+	const char *user_id;
 	const char *username;
 	const char *protocol;	  /* NULL means "ssh" */
 	const char *changes;	  /* NULL means "_any" */

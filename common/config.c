@@ -35,6 +35,9 @@ void gg_config_init(struct gg_config *cfg)
 	cfg->max_sessions = 1000;
 	cfg->max_sessions_per_user = 100;
 	cfg->idle_timeout = 600;
+	cfg->registry_issuer = strdup("gitgate");
+	cfg->registry_service = strdup("container_registry");
+	cfg->registry_token_lifetime = 300;
 }
 
 struct load_ctx {
@@ -55,8 +58,11 @@ static void set_path(struct load_ctx *ctx, char **dst, const char *value)
 	free(*dst);
 	if (value[0] == '/' || ctx->base_dir == NULL)
 		*dst = strdup(value);
+	else if (strcmp(value, ".") == 0)
+		*dst = strdup(ctx->base_dir);
 	else
-		*dst = gg_strdup_printf("%s/%s", ctx->base_dir, value);
+		*dst = gg_strdup_printf("%s/%s", ctx->base_dir,
+					strncmp(value, "./", 2) == 0 ? value + 2 : value);
 }
 
 static int set_int(struct load_ctx *ctx, int *dst, const char *section, const char *name,
@@ -72,6 +78,21 @@ static int set_int(struct load_ctx *ctx, int *dst, const char *section, const ch
 		return 0;
 	}
 	*dst = (int)v;
+	return 1;
+}
+
+static int set_bool(struct load_ctx *ctx, bool *dst, const char *section, const char *name,
+		    const char *value)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+		*dst = true;
+	else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+		*dst = false;
+	else {
+		snprintf(ctx->err, ctx->errlen, "[%s] %s: not true or false: %s", section, name,
+			 value);
+		return 0;
+	}
 	return 1;
 }
 
@@ -129,6 +150,20 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return set_int(ctx, &c->idle_timeout, section, name, value);
 	else if (IS("ssh", "shell_path"))
 		set_path(ctx, &c->shell_path, value);
+	else if (IS("hooks", "default_user"))
+		set_str(&c->hook_default_user, value);
+	else if (IS("hooks", "path"))
+		set_path(ctx, &c->hook_path, value);
+	else if (IS("hooks", "install_on_create"))
+		return set_bool(ctx, &c->hook_install_on_create, section, name, value);
+	else if (IS("registry", "key_file"))
+		set_path(ctx, &c->registry_key_file, value);
+	else if (IS("registry", "issuer"))
+		set_str(&c->registry_issuer, value);
+	else if (IS("registry", "service"))
+		set_str(&c->registry_service, value);
+	else if (IS("registry", "token_lifetime"))
+		return set_int(ctx, &c->registry_token_lifetime, section, name, value);
 	else {
 		snprintf(ctx->err, ctx->errlen, "unknown key [%s] %s", section, name);
 		return 0;
@@ -147,6 +182,8 @@ static void fill_derived(struct gg_config *c)
 		c->storage_root = gg_strdup_printf("%s/repositories", c->data_dir);
 	if (!c->host_key_dir)
 		c->host_key_dir = strdup(c->data_dir);
+	if (!c->registry_key_file)
+		c->registry_key_file = gg_strdup_printf("%s/registry.key", c->data_dir);
 	if (!c->api_url)
 		c->api_url = gg_strdup_printf("http://%s:%d", c->api_listen, c->api_port);
 }
@@ -227,10 +264,11 @@ char *gg_config_read_secret(const struct gg_config *cfg, char *errbuf, size_t er
 
 void gg_config_clear(struct gg_config *c)
 {
-	char **strs[] = {&c->path,       &c->data_dir,   &c->secret_file, &c->database_url,
-			 &c->storage_root, &c->log_level, &c->log_format,  &c->api_listen,
-			 &c->api_url,    &c->role,       &c->ssh_listen,  &c->ssh_user,
-			 &c->host_key_dir, &c->shell_path};
+	char **strs[] = {&c->path,	   &c->data_dir,   &c->secret_file,	  &c->database_url,
+			 &c->storage_root, &c->log_level,  &c->log_format,	  &c->api_listen,
+			 &c->api_url,	   &c->role,	   &c->ssh_listen,	  &c->ssh_user,
+			 &c->host_key_dir, &c->shell_path, &c->hook_default_user, &c->hook_path,
+			 &c->registry_key_file, &c->registry_issuer, &c->registry_service};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;

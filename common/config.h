@@ -48,6 +48,19 @@ struct gg_config {
 	int max_sessions_per_user; /* 100 */
 	int idle_timeout;       /* 600 s */
 	char *shell_path;       /* directory of gate-shell for command= lines; the binary's own */
+
+	/* [hooks] (gate-hook, for pushes through stock git-receive-pack) */
+	char *hook_default_user; /* NULL: a push nobody is named for gets the instance-wide
+				  * checks only (maintenance, Geo secondary) */
+	char *hook_path;         /* gate-hook for 'gatectl hooks install'; NULL: found next
+				  * to the running program */
+	bool hook_install_on_create; /* false: projects made later get the hooks too */
+
+	/* [registry] (the container registry's token service, /jwt/auth) */
+	char *registry_key_file;   /* <data_dir>/registry.key: RSA private key (PEM) */
+	char *registry_issuer;     /* gitgate: the tokens' iss, the registry's auth.token.issuer */
+	char *registry_service;    /* container_registry: the tokens' aud */
+	int registry_token_lifetime; /* 300 s */
 };
 
 /* Fill *cfg with the defaults (data_dir-derived paths are computed at load). */

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_program = "gitgate";
 static enum gg_log_level log_level = GG_LOG_INFO;
 static int log_json;
+static int log_syslog;
 static _Thread_local char log_cid[64];
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -32,6 +34,12 @@ void gg_log_set_correlation_id(const char *id)
 	snprintf(log_cid, sizeof(log_cid), "%s", id ? id : "");
 }
 
+void gg_log_to_syslog(void)
+{
+	openlog(log_program, LOG_PID, LOG_AUTH);
+	log_syslog = 1;
+}
+
 void gg_log_write(enum gg_log_level level, const char *func, const char *fmt, ...)
 {
 	char msg[2048], ts[40];
@@ -44,6 +52,13 @@ void gg_log_write(enum gg_log_level level, const char *func, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (log_syslog) {
+		static const int priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
+		syslog(priorities[level], "%s %s: %s%s%s%s", level_names[level], func,
+		       log_cid[0] ? "[" : "", log_cid, log_cid[0] ? "] " : "", msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);

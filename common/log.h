@@ -10,6 +10,12 @@ enum gg_log_level { GG_LOG_ERROR, GG_LOG_WARN, GG_LOG_INFO, GG_LOG_DEBUG };
 /* level: "error" | "warn" | "info" | "debug"; format: "text" | "json". */
 void gg_log_setup(const char *program, const char *level, const char *format);
 void gg_log_set_correlation_id(const char *id);
+/*
+ * Send the lines to syslog (facility LOG_AUTH) instead of stderr: for the
+ * programs whose stderr is the Git client's terminal (gate-shell, gate-hook),
+ * where a log line would read as a message from the server.
+ */
+void gg_log_to_syslog(void);
 void gg_log_write(enum gg_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -26,11 +26,8 @@ int gg_store_open(struct gg_store **out, const char *database_url, char *errbuf,
 		snprintf(errbuf, errlen, "no database configured");
 		return GG_EINVALID;
 	}
-	if (starts_with(database_url, "postgresql://") ||
-	    starts_with(database_url, "postgres://")) {
-		snprintf(errbuf, errlen, "PostgreSQL support is not built yet");
-		return GG_ERROR;
-	}
+	if (starts_with(database_url, "postgresql://") || starts_with(database_url, "postgres://"))
+		return gg_store_pg_open(out, database_url, errbuf, errlen);
 	if (starts_with(database_url, "sqlite://"))
 		path = database_url + strlen("sqlite://");
 	else if (starts_with(database_url, "sqlite:"))

@@ -3,9 +3,9 @@
  * members, protected branches, tokens, application settings, audit events.
  *
  * Two backends implement it through struct gg_store_ops: SQLite (the default,
- * store_sqlite.c, WAL mode) and, later, PostgreSQL (store_pg.c).  The backend
- * is chosen by the URL given to gg_store_open(): "sqlite:PATH" (or a bare
- * path) or "postgresql://...".  Opening a store applies the numbered schema
+ * store_sqlite.c, WAL mode) and PostgreSQL (store_pg.c, for several nodes on
+ * one database).  The backend is chosen by the URL given to gg_store_open():
+ * "sqlite:PATH" (or a bare path) or "postgresql://..." / "postgres://...".  Opening a store applies the numbered schema
  * migrations that are not applied yet.
  *
  * A struct gg_store is one connection: use it from one thread at a time
@@ -279,5 +279,7 @@ struct gg_store {
 
 /* Backends' open functions (store.c picks one by URL). */
 int gg_store_sqlite_open(struct gg_store **out, const char *path, char *errbuf, size_t errlen);
+/* url: a libpq connection URI, postgresql://user:pass@host:port/db?options. */
+int gg_store_pg_open(struct gg_store **out, const char *url, char *errbuf, size_t errlen);
 
 #endif

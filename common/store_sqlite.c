@@ -34,6 +34,7 @@
 #include "password.h"
 #include "repo.h"
 #include "sshkey.h"
+#include "store_valid.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -635,127 +636,6 @@ done:
 	return ret;
 }
 
-/* ---- validation ---- */
-
-static bool is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
-
-static bool ends_with_nocase(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-/* GitLab's rules for a username (and a path segment): letters, digits, '_',
- * '.', '-'; not starting with '.' or '-'; not ending in ".git" or ".atom". */
-static bool valid_username(const char *u)
-{
-	size_t n = u ? strlen(u) : 0;
-
-	if (n == 0 || n >= GG_NAME_MAX || u[0] == '.' || u[0] == '-' || u[n - 1] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_name_char(u[i]))
-			return false;
-	return !ends_with_nocase(u, ".git") && !ends_with_nocase(u, ".atom");
-}
-
-static bool valid_email(const char *e)
-{
-	size_t n = e ? strlen(e) : 0;
-	const char *at = e ? strchr(e, '@') : NULL;
-
-	if (n == 0 || n >= GG_NAME_MAX || !at || at == e || at[1] == '\0' || strchr(at + 1, '@'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)e[i] <= ' ' || e[i] == 0x7f)
-			return false;
-	return true;
-}
-
-/* Free text shown to people: bounded, no control characters except in
- * messages, which may hold newlines. */
-static bool valid_text(const char *t, size_t max, bool multiline)
-{
-	size_t n = t ? strnlen(t, max) : 0;
-
-	if (n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)t[i];
-
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-/* "group[/subgroup]/name": at least two segments of name characters. */
-static bool valid_full_path(const char *p)
-{
-	char err[8];
-
-	if (!p || strlen(p) + 4 >= GG_PATH_MAX || !strchr(p, '/'))
-		return false;
-	if (gg_repo_check_path(p, err, sizeof(err)) < 0)
-		return false;
-	return !ends_with_nocase(p, ".git") && !ends_with_nocase(p, ".atom");
-}
-
-/* A branch name git would accept (git check-ref-format, simplified). */
-static bool valid_branch(const char *b)
-{
-	size_t n = b ? strlen(b) : 0;
-
-	if (n == 0 || n >= GG_NAME_MAX || b[0] == '-' || b[0] == '/' || b[0] == '.' ||
-	    b[n - 1] == '/' || b[n - 1] == '.' || strstr(b, "..") || strstr(b, "//") ||
-	    strstr(b, "@{") || strstr(b, "/.") || ends_with_nocase(b, ".lock") ||
-	    strcmp(b, "@") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)b[i];
-
-		if (c <= ' ' || c == 0x7f || strchr("~^:?*[\\", c))
-			return false;
-	}
-	return true;
-}
-
-static bool valid_level(int level)
-{
-	return level == GG_ACCESS_GUEST || level == GG_ACCESS_REPORTER ||
-	       level == GG_ACCESS_DEVELOPER || level == GG_ACCESS_MAINTAINER ||
-	       level == GG_ACCESS_OWNER;
-}
-
-/* "api,read_api": comma-separated words of [a-z_]. */
-static bool valid_scopes(const char *s, bool required)
-{
-	size_t n = s ? strlen(s) : 0;
-	bool word = false;
-
-	if (n == 0)
-		return !required;
-	if (n >= GG_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ',') {
-			if (!word)
-				return false;
-			word = false;
-		} else if ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_') {
-			word = true;
-		} else {
-			return false;
-		}
-	}
-	return word;
-}
-
 /* ---- users ---- */
 
 static int read_settings(struct sqlite_store *s, struct gg_settings *out)
@@ -796,11 +676,11 @@ static int sq_user_create(struct gg_store *st, struct gg_user *user, const char 
 	int64_t now = gg_now();
 	int ret;
 
-	if (!valid_username(user->username))
+	if (!gg_store_valid_username(user->username))
 		return set_error(s, GG_EINVALID, "invalid username: %s", user->username);
-	if (!valid_email(user->email))
+	if (!gg_store_valid_email(user->email))
 		return set_error(s, GG_EINVALID, "invalid email: %s", user->email);
-	if (!valid_text(user->name, GG_NAME_MAX, false))
+	if (!gg_store_valid_text(user->name, GG_NAME_MAX, false))
 		return set_error(s, GG_EINVALID, "invalid name");
 	if (!user->name[0])
 		snprintf(user->name, sizeof(user->name), "%s", user->username);
@@ -1054,7 +934,7 @@ static int sq_key_add(struct gg_store *st, struct gg_key *key)
 
 	if ((key->user_id != 0) == (key->project_id != 0))
 		return set_error(s, GG_EINVALID, "a key belongs to a user or to a project");
-	if (!valid_text(key->title, GG_NAME_MAX, false))
+	if (!gg_store_valid_text(key->title, GG_NAME_MAX, false))
 		return set_error(s, GG_EINVALID, "invalid key title");
 	parsed = malloc(sizeof(*parsed));
 	if (!parsed)
@@ -1148,19 +1028,19 @@ static int sq_project_create(struct gg_store *st, struct gg_project *p)
 	const char *name;
 	int ret;
 
-	if (!valid_full_path(p->full_path))
+	if (!gg_store_valid_full_path(p->full_path))
 		return set_error(s, GG_EINVALID,
 				 "invalid project path: %s (group[/subgroup]/name of letters, "
 				 "digits, '_', '.', '-')",
 				 p->full_path);
 	if (!p->default_branch[0])
 		snprintf(p->default_branch, sizeof(p->default_branch), "main");
-	if (!valid_branch(p->default_branch))
+	if (!gg_store_valid_branch(p->default_branch))
 		return set_error(s, GG_EINVALID, "invalid default branch: %s", p->default_branch);
 	if (p->visibility != GG_VISIBILITY_PRIVATE && p->visibility != GG_VISIBILITY_INTERNAL &&
 	    p->visibility != GG_VISIBILITY_PUBLIC)
 		return set_error(s, GG_EINVALID, "invalid visibility");
-	if (!valid_text(p->read_only_message, GG_MESSAGE_MAX, true))
+	if (!gg_store_valid_text(p->read_only_message, GG_MESSAGE_MAX, true))
 		return set_error(s, GG_EINVALID, "invalid read-only message");
 	name = strrchr(p->full_path, '/') + 1;
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -1205,7 +1085,7 @@ static int sq_project_get_by_path(struct gg_store *st, const char *full_path,
 	if (n >= sizeof(path))
 		return set_error(S(st), GG_ENOTFOUND, "no such project");
 	memcpy(path, full_path, n + 1);
-	if (ends_with_nocase(path, ".git"))
+	if (gg_store_ends_with_nocase(path, ".git"))
 		path[n - 4] = '\0';
 	return get_by_text(S(st), ST_PROJECT_GET_BY_PATH, path, read_project, out, "project");
 }
@@ -1229,12 +1109,12 @@ static int sq_project_update(struct gg_store *st, const struct gg_project *p)
 {
 	struct sqlite_store *s = S(st);
 
-	if (!valid_branch(p->default_branch))
+	if (!gg_store_valid_branch(p->default_branch))
 		return set_error(s, GG_EINVALID, "invalid default branch: %s", p->default_branch);
 	if (p->visibility != GG_VISIBILITY_PRIVATE && p->visibility != GG_VISIBILITY_INTERNAL &&
 	    p->visibility != GG_VISIBILITY_PUBLIC)
 		return set_error(s, GG_EINVALID, "invalid visibility");
-	if (!valid_text(p->read_only_message, GG_MESSAGE_MAX, true))
+	if (!gg_store_valid_text(p->read_only_message, GG_MESSAGE_MAX, true))
 		return set_error(s, GG_EINVALID, "invalid read-only message");
 	return update_by_id(s, ST_PROJECT_UPDATE, "update project", "ititI", (int)p->visibility,
 			    p->default_branch, p->read_only ? 1 : 0, p->read_only_message, p->id);
@@ -1257,7 +1137,7 @@ static int sq_member_set(struct gg_store *st, int64_t project_id, int64_t user_i
 	sqlite3_stmt *stmt;
 	int ret;
 
-	if (!valid_level(level))
+	if (!gg_store_valid_level(level))
 		return set_error(s, GG_EINVALID, "invalid access level: %d", level);
 	stmt = stmt_get(s, ST_MEMBER_SET);
 	if (!stmt)
@@ -1310,7 +1190,8 @@ static int sq_protected_branch_add(struct gg_store *st, struct gg_protected_bran
 	sqlite3_stmt *stmt;
 	int ret;
 
-	if (!pb->name[0] || !valid_text(pb->name, GG_NAME_MAX, false) || strchr(pb->name, ' '))
+	if (!pb->name[0] || !gg_store_valid_text(pb->name, GG_NAME_MAX, false) ||
+	    strchr(pb->name, ' '))
 		return set_error(s, GG_EINVALID, "invalid branch name or pattern");
 	if (pb->push_access_level != GG_ACCESS_MAINTAINER &&
 	    pb->push_access_level != GG_ACCESS_DEVELOPER &&
@@ -1342,25 +1223,6 @@ static int sq_protected_branch_delete(struct gg_store *st, int64_t project_id, c
 			    name ? name : "");
 }
 
-/* ---- tokens ---- */
-
-/* Random characters of the URL-safe base64 alphabet: 64 symbols, so taking
- * six bits of a random byte is unbiased. */
-static int random_urlsafe(char *out, size_t n)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[64];
-
-	if (n > sizeof(raw) || gg_random_bytes(raw, n) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[raw[i] & 63];
-	out[n] = '\0';
-	explicit_bzero(raw, sizeof(raw));
-	return 0;
-}
-
 /*
  * Personal access tokens look like GitLab's ("glpat-" and 20 characters, so
  * secret scanners recognise them); OAuth and session tokens are 40 URL-safe
@@ -1380,15 +1242,15 @@ static int sq_token_create(struct gg_store *st, struct gg_token *t, char **secre
 	if (t->kind != GG_TOKEN_PERSONAL && t->kind != GG_TOKEN_OAUTH &&
 	    t->kind != GG_TOKEN_SESSION)
 		return set_error(s, GG_EINVALID, "invalid token kind");
-	if (!valid_text(t->name, GG_NAME_MAX, false))
+	if (!gg_store_valid_text(t->name, GG_NAME_MAX, false))
 		return set_error(s, GG_EINVALID, "invalid token name");
-	if (!valid_scopes(t->scopes, t->kind == GG_TOKEN_PERSONAL))
+	if (!gg_store_valid_scopes(t->scopes, t->kind == GG_TOKEN_PERSONAL))
 		return set_error(s, GG_EINVALID, "invalid scopes: '%s'", t->scopes);
 	if (t->expires_at < 0)
 		return set_error(s, GG_EINVALID, "invalid expiry");
 
 	strcpy(secret, prefix);
-	if (random_urlsafe(secret + strlen(prefix), nrand) < 0)
+	if (gg_store_random_urlsafe(secret + strlen(prefix), nrand) < 0)
 		return set_error(s, GG_ERROR, "no randomness for a token");
 	gg_sha256_hex(digest, secret, strlen(secret));
 
@@ -1520,7 +1382,7 @@ static int sq_settings_update(struct gg_store *st, const struct gg_settings *in,
 	bool changed = false;
 	int ret;
 
-	if (!valid_text(in->maintenance_mode_message, GG_MESSAGE_MAX, true))
+	if (!gg_store_valid_text(in->maintenance_mode_message, GG_MESSAGE_MAX, true))
 		return set_error(s, GG_EINVALID, "invalid maintenance mode message");
 	cur = malloc(sizeof(*cur));
 	if (!cur)

@@ -179,3 +179,22 @@ int gg_mkdir_p(const char *path, unsigned mode)
 	free(p);
 	return 0;
 }
+
+char *gg_self_dir(void)
+{
+	char *path = realpath("/proc/self/exe", NULL);
+	char *slash;
+
+	if (path == NULL)
+		return NULL;
+	slash = strrchr(path, '/');
+	if (slash == NULL) {
+		free(path);
+		return NULL;
+	}
+	if (slash == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return path;
+}

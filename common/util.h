@@ -43,5 +43,8 @@ int64_t gg_now(void);
 void gg_iso8601(char out[32], int64_t t);
 /* mkdir -p with mode for every directory created. 0 or -1 (errno). */
 int gg_mkdir_p(const char *path, unsigned mode);
+/* The directory of the running program's binary (symlinks resolved), without
+ * a trailing '/'.  Caller frees.  NULL when it cannot be found. */
+char *gg_self_dir(void);
 
 #endif

@@ -47,7 +47,7 @@ struct gg_store *gg_app_thread_store(const struct gg_app *app)
 		return thread_store;
 	pthread_once(&store_key_once, make_store_key);
 	if (gg_store_open(&st, app->cfg->database_url, err, sizeof(err)) != GG_OK) {
-		gg_error("cannot open store %s: %s", app->cfg->database_url, err);
+		gg_error("cannot open the store: %s", err); /* err names it, without a password */
 		return NULL;
 	}
 	thread_store = st;

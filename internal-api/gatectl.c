@@ -29,6 +29,8 @@
 #include "config.h"
 #include "messages.h"
 #include "repo.h"
+#include "registry_key.h"
+#include "repo_hooks.h"
 #include "sshkey.h"
 #include "store.h"
 #include "util.h"
@@ -59,6 +61,9 @@ enum opt {
 	O_LIMIT = 1 << 18,
 	O_CAN_PUSH = 1 << 19,
 	O_HELP = 1 << 20,
+	O_ALL = 1 << 21,
+	O_HOOK_PATH = 1 << 22,
+	O_DATABASE_URL = 1 << 23,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +88,9 @@ static const struct option long_options[] = {
     {"limit", required_argument, NULL, O_LIMIT},
     {"can-push", no_argument, NULL, O_CAN_PUSH},
     {"help", no_argument, NULL, O_HELP},
+    {"all", no_argument, NULL, O_ALL},
+    {"hook-path", required_argument, NULL, O_HOOK_PATH},
+    {"database-url", required_argument, NULL, O_DATABASE_URL},
     {NULL, 0, NULL, 0},
 };
 
@@ -91,7 +99,8 @@ struct args {
 	const char *config, *data_dir, *admin_username, *admin_email, *admin_password;
 	const char *token_file, *message, *email, *name, *password, *file, *title;
 	const char *visibility, *default_branch, *push, *scopes, *expires_days, *limit;
-	bool admin, can_push;
+	const char *hook_path, *database_url;
+	bool admin, can_push, all;
 	int argc; /* positional arguments after the command words */
 	char **argv;
 };
@@ -453,12 +462,15 @@ static char *config_data_dir(const char *config_path, const char *data_dir)
 	return out;
 }
 
-static int write_config(const char *path, const char *data_dir)
+/* database_url: NULL for the default SQLite file (left commented out). */
+static int write_config(const char *path, const char *data_dir, const char *database_url)
 {
 	char *rel = config_data_dir(path, data_dir), *text = NULL, *copy = strdup(path);
+	char *db_line = database_url ? gg_strdup_printf("database_url = %s\n", database_url)
+				     : strdup("# database_url = sqlite:<data_dir>/gitgate.db\n");
 	int ret = EXIT_FAILURE;
 
-	if (!rel || !copy) {
+	if (!rel || !copy || !db_line) {
 		fail("out of memory");
 		goto done;
 	}
@@ -473,7 +485,7 @@ static int write_config(const char *path, const char *data_dir)
 			     "\n[core]\n"
 			     "data_dir = %s\n"
 			     "# secret_file = <data_dir>/gitlab_shell_secret\n"
-			     "# database_url = sqlite:<data_dir>/gitgate.db\n"
+			     "%s"
 			     "# storage_root = <data_dir>/repositories\n"
 			     "# log_level = info\n"
 			     "# log_format = text\n"
@@ -495,8 +507,13 @@ static int write_config(const char *path, const char *data_dir)
 			     "# max_startups = 100\n"
 			     "# max_sessions = 1000\n"
 			     "# max_sessions_per_user = 100\n"
-			     "# idle_timeout = 600\n",
-			     rel);
+			     "# idle_timeout = 600\n"
+			     "\n"
+			     "[hooks]\n"
+			     "# default_user =\n"
+			     "# path = <gate-hook next to gatectl>\n"
+			     "# install_on_create = false\n",
+			     rel, db_line);
 	if (!text) {
 		fail("out of memory");
 		goto done;
@@ -510,6 +527,7 @@ done:
 	free(rel);
 	free(copy);
 	free(text);
+	free(db_line);
 	return ret;
 }
 
@@ -692,6 +710,12 @@ static int cmd_init(struct ctl *c)
 				free(want);
 			}
 		}
+		if (c->a.database_url && strcmp(c->a.database_url, c->cfg.database_url) != 0) {
+			if (c->cfg.path)
+				return fail("--database-url differs from database_url in %s",
+					    c->cfg.path);
+			replace(&c->cfg.database_url, strdup(c->a.database_url));
+		}
 		db = sqlite_path(c->cfg.database_url);
 		if (db && path_exists(db)) {
 			if (open_store(c))
@@ -712,7 +736,12 @@ static int cmd_init(struct ctl *c)
 		if (!S_ISDIR(sb.st_mode))
 			return fail("%s is not a directory", dir);
 		if (new_config) {
-			if (write_config(config_path, dir))
+			/* GITGATE_DATABASE_URL: how the test suite runs on PostgreSQL
+			 * without changing every test's init line. */
+			const char *url =
+			    c->a.database_url ? c->a.database_url : getenv("GITGATE_DATABASE_URL");
+
+			if (write_config(config_path, dir, url && *url ? url : NULL))
 				return EXIT_FAILURE;
 			gg_config_clear(&c->cfg);
 			gg_config_init(&c->cfg);
@@ -723,6 +752,8 @@ static int cmd_init(struct ctl *c)
 
 	if (!path_exists(c->cfg.secret_file) && write_secret(c->cfg.secret_file))
 		return EXIT_FAILURE;
+	if (gg_registry_key_ensure(c->cfg.registry_key_file, err, sizeof(err)) < 0)
+		return fail("%s", err);
 	if (!c->st) {
 		char *copy;
 		const char *dbp = sqlite_path(c->cfg.database_url);
@@ -740,6 +771,23 @@ static int cmd_init(struct ctl *c)
 	if (gg_mkdir_p(c->cfg.storage_root, 0750) < 0)
 		return fail("cannot create %s: %s", c->cfg.storage_root, strerror(errno));
 	return create_admin(c);
+}
+
+/* ---- container registry ---- */
+
+/* The certificate of the registry signing key, for the registry's
+ * auth.token.rootcertbundle (made from the key, which stays private). */
+static int cmd_registry_cert(struct ctl *c)
+{
+	char err[512], *pem = NULL;
+
+	if (gg_registry_key_ensure(c->cfg.registry_key_file, err, sizeof(err)) < 0 ||
+	    gg_registry_cert_pem(c->cfg.registry_key_file, c->cfg.registry_issuer, &pem, err,
+				 sizeof(err)) < 0)
+		return fail("%s", err);
+	fputs(pem, stdout);
+	free(pem);
+	return EXIT_SUCCESS;
 }
 
 /* ---- maintenance ---- */
@@ -1104,6 +1152,84 @@ static int cmd_deploy_key_list(struct ctl *c)
 	return 0;
 }
 
+/* ---- hooks ---- */
+
+/*
+ * gate-hook into one project's repository.  gate_hook NULL: find it.  0
+ * written, 1 already there, -1 after a message.
+ */
+static int install_hooks(struct ctl *c, const struct gg_project *p, const char *gate_hook)
+{
+	char err[1024], *found = NULL;
+	int rc;
+
+	if (gate_hook == NULL) {
+		found = gg_repo_hooks_gate_hook(&c->cfg, c->a.hook_path, err, sizeof(err));
+		if (found == NULL) {
+			fail("%s", err);
+			return -1;
+		}
+		gate_hook = found;
+	}
+	rc = gg_repo_hooks_install(c->cfg.storage_root, p->repo_path, gate_hook, c->cfg.path, err,
+				   sizeof(err));
+	free(found);
+	if (rc < 0) {
+		fail("hooks of %s: %s", p->full_path, err);
+		return -1;
+	}
+	return rc == GG_REPO_HOOKS_WRITTEN ? 0 : 1;
+}
+
+static int cmd_hooks_install(struct ctl *c)
+{
+	struct gg_project *list = NULL, *one = NULL;
+	size_t n = 0;
+	char err[1024], *gate_hook = NULL;
+	int ret = EXIT_FAILURE, failed = 0;
+
+	if (c->a.all == (c->a.argc == 1))
+		return usage_error(
+		    "usage: gatectl hooks install (PROJECT | --all) [--hook-path P]");
+	gate_hook = gg_repo_hooks_gate_hook(&c->cfg, c->a.hook_path, err, sizeof(err));
+	if (gate_hook == NULL) {
+		fail("%s", err);
+		goto done;
+	}
+	if (c->a.all) {
+		if (gg_store_project_list(c->st, &list, &n) != GG_OK) {
+			store_fail(c, "cannot list projects");
+			goto done;
+		}
+	} else {
+		one = calloc(1, sizeof(*one));
+		if (one == NULL || find_project(c, c->a.argv[0], one)) {
+			if (one == NULL)
+				fail("out of memory");
+			goto done;
+		}
+		list = one;
+		one = NULL;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = install_hooks(c, &list[i], gate_hook);
+
+		if (rc < 0)
+			failed++;
+		else
+			printf("%s %s: %s/%s/hooks\n",
+			       rc == 0 ? "Installed the hooks of" : "Hooks already in place for",
+			       list[i].full_path, c->cfg.storage_root, list[i].repo_path);
+	}
+	ret = failed ? EXIT_FAILURE : 0;
+done:
+	free(gate_hook);
+	free(list);
+	free(one);
+	return ret;
+}
+
 /* ---- projects ---- */
 
 static int cmd_project_create(struct ctl *c)
@@ -1133,6 +1259,11 @@ static int cmd_project_create(struct ctl *c)
 		/* No project without its repository. */
 		gg_store_project_delete(c->st, p->id);
 		fail("cannot create the repository: %s", err);
+		goto done;
+	}
+	if (c->cfg.hook_install_on_create && install_hooks(c, p, NULL) < 0) {
+		gg_repo_delete(c->cfg.storage_root, p->repo_path, err, sizeof(err));
+		gg_store_project_delete(c->st, p->id);
 		goto done;
 	}
 	printf("Created project %s (id %lld, %s), repository %s/%s\n", p->full_path,
@@ -1489,11 +1620,18 @@ static int cmd_audit(struct ctl *c)
 
 static const struct command commands[] = {
     {"init", NULL, 0, 0,
-     C | O_DATA_DIR | O_ADMIN_USERNAME | O_ADMIN_EMAIL | O_ADMIN_PASSWORD | O_TOKEN_FILE, cmd_init,
+     C | O_DATA_DIR | O_ADMIN_USERNAME | O_ADMIN_EMAIL | O_ADMIN_PASSWORD | O_TOKEN_FILE |
+	 O_DATABASE_URL,
+     cmd_init,
      "init [--data-dir DIR] [--admin-username root] [--admin-email admin@example.com]\n"
-     "       [--admin-password PW] [--token-file F]",
+     "       [--admin-password PW] [--token-file F] [--database-url URL]",
      "create the data directory, config (when --config names a missing file), secret,\n"
-     "      database and first administrator with an 'api' token; idempotent"},
+     "      database and first administrator with an 'api' token; idempotent;\n"
+     "      --database-url postgresql://... puts the state in PostgreSQL (default for a\n"
+     "      new config: $GITGATE_DATABASE_URL)"},
+    {"registry", "cert", 0, 0, C, cmd_registry_cert, "registry cert",
+     "print a certificate (PEM) of the registry signing key, for the registry's\n"
+     "      auth.token.rootcertbundle"},
     {"maintenance", "on", 0, 0, C | O_MESSAGE, cmd_maintenance_on, "maintenance on [--message M]",
      "turn maintenance mode on (--message \"\" clears the message; without it, it is kept)"},
     {"maintenance", "off", 0, 0, C, cmd_maintenance_off, "maintenance off",
@@ -1548,6 +1686,10 @@ static const struct command commands[] = {
      "create a personal access token; prints the secret once"},
     {"token", "list", 1, 1, C, cmd_token_list, "token list USERNAME", "list a user's tokens"},
     {"token", "revoke", 1, 1, C, cmd_token_revoke, "token revoke ID", "revoke a token"},
+    {"hooks", "install", 0, 1, C | O_ALL | O_HOOK_PATH, cmd_hooks_install,
+     "hooks install (PROJECT | --all) [--hook-path P]",
+     "install gate-hook as pre-receive and post-receive of the project's repository\n"
+     "      (or of every one), so that stock git-receive-pack obeys gitgate; idempotent"},
     {"audit", NULL, 0, 0, C | O_LIMIT, cmd_audit, "audit [--limit N]",
      "list audit events, newest first (default 50; 0 = all)"},
 };
@@ -1678,6 +1820,15 @@ static int parse_command_args(const struct command *cmd, int argc, char **argv, 
 			break;
 		case O_CAN_PUSH:
 			a->can_push = true;
+			break;
+		case O_ALL:
+			a->all = true;
+			break;
+		case O_HOOK_PATH:
+			a->hook_path = optarg;
+			break;
+		case O_DATABASE_URL:
+			a->database_url = optarg;
 			break;
 		}
 	}

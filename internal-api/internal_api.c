@@ -14,6 +14,10 @@
  *   6. the project is not read-only (pushes only);
  *   7. protected branches, when the hook gave real ref changes.
  *
+ * gate-hook relies on steps 1 and 2 coming before identity: it asks about a
+ * push nobody is named for without an identity, and takes "unknown user" as
+ * "the instance-wide checks passed" (api_client.h).
+ *
  * Every route needs the Gitlab-Shell-Api-Request JWT (gg_jwt.h).  The handler
  * is on the hot path of every clone and push, so it logs only at debug level
  * and asks the store nothing it does not need.

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "registry_key.h"
 #include "store.h"
 
 static void usage(FILE *out)
@@ -43,7 +44,7 @@ static int check_store(const struct gg_config *cfg)
 	char err[512];
 
 	if (gg_store_open(&st, cfg->database_url, err, sizeof(err)) != GG_OK) {
-		fprintf(stderr, "gate-api: cannot open store %s: %s\n", cfg->database_url, err);
+		fprintf(stderr, "gate-api: cannot open the store: %s\n", err);
 		return -1;
 	}
 	gg_store_close(st);
@@ -105,6 +106,10 @@ int main(int argc, char **argv)
 	}
 	if (check_store(&cfg) < 0)
 		goto done;
+	/* The container registry's signing key is made on the first start when
+	 * `gatectl init` did not make it; without it only /jwt/auth fails. */
+	if (gg_registry_key_ensure(cfg.registry_key_file, err, sizeof(err)) < 0)
+		gg_warn("registry key: %s", err);
 	if (gg_app_init(&app, &cfg, secret) < 0) {
 		fprintf(stderr, "gate-api: out of memory\n");
 		goto done;

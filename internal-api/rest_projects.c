@@ -25,6 +25,7 @@
 #include "log.h"
 #include "messages.h"
 #include "repo.h"
+#include "repo_hooks.h"
 #include "rest.h"
 #include "route.h"
 
@@ -203,6 +204,16 @@ int gg_rest_project_create(struct gg_http_request *req, const struct gg_rest_pro
 	if (gg_repo_create(req->cfg->storage_root, out->repo_path, out->default_branch, repo_err,
 			   sizeof(repo_err)) < 0) {
 		gg_error("cannot create the repository of %s: %s", out->full_path, repo_err);
+		goto rollback;
+	}
+	if (req->cfg->hook_install_on_create &&
+	    gg_repo_hooks_install_configured(req->cfg, out->repo_path, repo_err,
+					     sizeof(repo_err)) < 0) {
+		gg_error("cannot install the hooks of %s: %s", out->full_path, repo_err);
+		if (gg_repo_delete(req->cfg->storage_root, out->repo_path, repo_err,
+				   sizeof(repo_err)) < 0)
+			gg_error("cannot remove the repository of %s: %s", out->full_path,
+				 repo_err);
 		goto rollback;
 	}
 	gg_info("project %s (id %lld) created by %s", out->full_path, (long long)out->id,

@@ -2,7 +2,8 @@
  * router.c - which handler answers a request (route.h).
  *
  * The tables are tried in a fixed order (internal API, sessions, GraphQL,
- * REST) and the first route whose method and pattern match wins.  Patterns
+ * REST, web pages, registry tokens) and the first route whose method and
+ * pattern match wins.  Patterns
  * are matched segment by segment against the path as libmicrohttpd decoded
  * it; nothing here resolves '.' or '..', so a path that spells them never
  * matches a pattern it does not literally fit.
@@ -20,6 +21,8 @@ static const struct gg_route *const route_tables[] = {
     gg_session_routes,
     gg_graphql_routes,
     gg_rest_routes,
+    gg_web_routes,
+    gg_registry_routes,
 };
 
 const char *gg_route_param(const struct gg_http_request *req, size_t n)

@@ -99,13 +99,26 @@ int gg_dispatch_protocol_version(const char *git_protocol)
 	return version;
 }
 
+/* Who asks gate-api: the key, or the user gate-shell was named for. */
+static void set_identity(const struct gg_dispatch *d, struct gg_api_allowed_request *req,
+			 char key_id[24])
+{
+	if (d->key_id > 0) {
+		snprintf(key_id, 24, "%" PRId64, d->key_id);
+		req->key_id = key_id;
+	} else {
+		req->username = d->username;
+	}
+}
+
 static int welcome(const struct gg_dispatch *d)
 {
 	struct gg_api_user user;
 	char *line = NULL;
 	int rc, status = GG_EXIT_OK;
 
-	rc = gg_api_discover(d->api, d->key_id, NULL, &user);
+	rc = gg_api_discover(d->api, d->key_id > 0 ? d->key_id : 0,
+			     d->key_id > 0 ? NULL : d->username, &user);
 	if (rc == GG_API_OK)
 		line = gg_strdup_printf(GG_MSG_WELCOME_FMT "\n", user.username);
 	else if (rc == GG_API_ENOTFOUND)
@@ -153,14 +166,13 @@ static int check_changes(void *ctx, const char *changes, char *message, size_t m
 	struct gg_api_allowed_request req = {
 	    .action = "git-receive-pack",
 	    .project = ps->project,
-	    .key_id = key_id,
 	    .changes = changes,
 	    .check_ip = d->check_ip,
 	    .git_protocol = d->git_protocol,
 	};
 	int rc;
 
-	snprintf(key_id, sizeof(key_id), "%" PRId64, d->key_id);
+	set_identity(d, &req, key_id);
 	rc = gg_api_allowed(d->api, &req, &a);
 	if (rc != GG_API_OK) {
 		gg_error("second check of %s: %s", ps->project, gg_api_client_error(d->api));
@@ -288,6 +300,19 @@ static int serve(const struct gg_dispatch *d, const struct gg_command *cmd,
 	return status;
 }
 
+static void summarize(const struct gg_dispatch *d, const char *action, const char *project,
+		      const char *user, const char *result)
+{
+	struct gg_dispatch_summary *s = d->summary;
+
+	if (!s)
+		return;
+	snprintf(s->action, sizeof(s->action), "%s", action ? action : "");
+	snprintf(s->project, sizeof(s->project), "%s", project ? project : "");
+	snprintf(s->user, sizeof(s->user), "%s", user ? user : "");
+	snprintf(s->result, sizeof(s->result), "%s", result);
+}
+
 int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len)
 {
 	struct gg_command cmd;
@@ -300,20 +325,23 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 	if (gg_command_parse(&cmd, command, len) != GG_COMMAND_OK) {
 		gg_info("key-%" PRId64 ": disallowed command (%zu bytes)", d->key_id, len);
 		gg_dispatch_print_box(d, GG_MSG_DISALLOWED_COMMAND);
+		summarize(d, NULL, NULL, NULL, "disallowed");
 		return GG_EXIT_DISALLOWED;
 	}
-	if (d->key_id <= 0) {
+	if (d->key_id <= 0 && d->username == NULL) {
 		/* The key was let in only so that this could be said (session.c). */
 		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		summarize(d, NULL, cmd.project, NULL, "unreachable");
 		return GG_EXIT_DENIED;
 	}
-	if (cmd.kind == GG_CMD_WELCOME)
+	if (cmd.kind == GG_CMD_WELCOME) {
+		summarize(d, NULL, NULL, NULL, "welcome");
 		return welcome(d);
+	}
 
-	snprintf(key_id, sizeof(key_id), "%" PRId64, d->key_id);
+	set_identity(d, &req, key_id);
 	req.action = gg_command_action(cmd.kind);
 	req.project = cmd.project;
-	req.key_id = key_id;
 	req.changes = "_any";
 	req.check_ip = d->check_ip;
 	req.git_protocol = d->git_protocol;
@@ -321,13 +349,16 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 	if (rc != GG_API_OK) {
 		gg_error("%s %s: %s", req.action, cmd.project, gg_api_client_error(d->api));
 		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		summarize(d, req.action, cmd.project, NULL, "unreachable");
 		status = GG_EXIT_DENIED;
 		goto done;
 	}
 	if (!a.allowed) {
-		gg_info("%s %s by key-%s denied (HTTP %ld): %s", req.action, cmd.project, key_id,
+		gg_info("%s %s by %s%s denied (HTTP %ld): %s", req.action, cmd.project,
+			req.key_id ? "key-" : "username-", req.key_id ? req.key_id : req.username,
 			a.http_status, a.message);
 		gg_dispatch_print_box(d, a.message);
+		summarize(d, req.action, cmd.project, a.gl_username, "denied");
 		status = GG_EXIT_DENIED;
 		goto done;
 	}
@@ -335,13 +366,16 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 		gg_warn("%s %s by %s: too many sessions", req.action, cmd.project,
 			a.gl_id ? a.gl_id : "?");
 		gg_dispatch_print_box(d, GG_MSG_TOO_MANY_SESSIONS);
+		summarize(d, req.action, cmd.project, a.gl_username, "too_many_sessions");
 		status = GG_EXIT_DENIED;
 		goto done;
 	}
-	gg_info("%s %s by %s (key-%s) allowed", req.action, cmd.project,
-		a.gl_username ? a.gl_username : "?", key_id);
+	gg_info("%s %s by %s (%s%s) allowed", req.action, cmd.project,
+		a.gl_username ? a.gl_username : "?", req.key_id ? "key-" : "username-",
+		req.key_id ? req.key_id : req.username);
 	print_console_messages(d, &a);
 	status = serve(d, &cmd, &a);
+	summarize(d, req.action, cmd.project, a.gl_username, status == GG_EXIT_OK ? "served" : "failed");
 done:
 	gg_api_allowed_clear(&a);
 	return status;

@@ -32,11 +32,21 @@ enum {
 /* The ruler of gitlab-shell's message boxes: 72 '='. */
 #define GG_DISPATCH_RULER "========================================================================"
 
+/* What a session did, for its one closing log line (filled when given). */
+struct gg_dispatch_summary {
+	char action[32];   /* "git-upload-pack", ... or "" for none */
+	char project[512]; /* as parsed, "" when none */
+	char user[256];    /* gl_username when gate-api said who, else "" */
+	char result[32];   /* served, denied, disallowed, unreachable, welcome, failed, too_many_sessions */
+};
+
 struct gg_dispatch {
 	const struct gg_config *cfg;
 	struct gg_api_client *api;
 	int64_t key_id;		  /* <= 0: gate-api could not verify the key; every
 				   * command then ends in GG_MSG_API_UNREACHABLE */
+	const char *username;	  /* instead of a key (gate-shell username-U): used
+				   * when key_id <= 0; may be NULL */
 	const char *check_ip;	  /* the client's address; may be NULL */
 	const char *git_protocol; /* GIT_PROTOCOL as sent; may be NULL */
 	/* The client's stdin and stdout. */
@@ -50,6 +60,8 @@ struct gg_dispatch {
 	 */
 	int (*session_start)(void *ctx, const char *gl_id);
 	void *session_ctx;
+	/* Where to say what happened; may be NULL. */
+	struct gg_dispatch_summary *summary;
 };
 
 /*

@@ -63,6 +63,9 @@ struct conn {
 	bool have_command;
 	bool remote_eof;
 	bool remote_closed;
+
+	/* For the closing log line. */
+	uint64_t bytes_in, bytes_out;
 };
 
 static void on_login_grace_over(int sig)
@@ -326,8 +329,10 @@ static ssize_t client_read(void *ctx, void *buf, size_t len)
 	n = ssh_channel_read_timeout(c->channel, buf, (uint32_t)len, 0, timeout_ms);
 	if (n == SSH_ERROR)
 		return -1;
-	if (n > 0)
+	if (n > 0) {
+		c->bytes_in += (uint64_t)n;
 		return n;
+	}
 	if (ssh_channel_is_eof(c->channel) || ssh_channel_is_closed(c->channel))
 		return 0;
 	gg_warn("client idle for %d s", c->p->cfg->idle_timeout);
@@ -342,7 +347,10 @@ static ssize_t client_write(void *ctx, const void *buf, size_t len)
 	if (len > (1u << 20))
 		len = 1u << 20;
 	n = ssh_channel_write(c->channel, buf, (uint32_t)len);
-	return n == SSH_ERROR ? -1 : n;
+	if (n == SSH_ERROR)
+		return -1;
+	c->bytes_out += (uint64_t)n;
+	return n;
 }
 
 static ssize_t client_write_err(void *ctx, const void *buf, size_t len)
@@ -418,6 +426,7 @@ int gg_session_run(const struct gg_session_params *p)
 {
 	struct conn c;
 	struct gg_dispatch d;
+	struct gg_dispatch_summary summary = {"", "", "", ""};
 	ssh_event event = NULL;
 	char *cid = NULL;
 	long timeout;
@@ -494,10 +503,15 @@ int gg_session_run(const struct gg_session_params *p)
 	d.write_err = client_write_err;
 	d.session_start = ask_session_start;
 	d.session_ctx = &c;
+	d.summary = &summary;
 	exit_status = gg_dispatch_run(&d, c.command, strlen(c.command));
 	finish_channel(&c, exit_status);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	gg_info("session of key-%" PRId64 " ended: exit status %d, %ld ms", c.key_id, exit_status,
+	gg_info("session of key-%" PRId64 " ended: user=%s command=%s project=%s result=%s "
+		"exit=%d bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%ld",
+		c.key_id, summary.user[0] ? summary.user : "-",
+		summary.action[0] ? summary.action : "-", summary.project[0] ? summary.project : "-",
+		summary.result[0] ? summary.result : "-", exit_status, c.bytes_in, c.bytes_out,
 		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	status = GG_SESSION_EXIT_OK;
 done:

@@ -318,4 +318,9 @@ if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]' 
 else
 	ok 0 "no sanitizer or valgrind reports in the sshd-gate log"
 fi
+# One structured line per session: user, key, project, command, result, bytes, duration.
+line=$(grep -E 'session of key-[0-9]+ ended: user=alice command=git-receive-pack project=grp/empty result=served exit=0 bytes_in=[1-9][0-9]* bytes_out=[1-9][0-9]* duration_ms=[0-9]+' "$GG_TMP/sshd-gate.log" | head -1)
+ok "$([ -n "$line" ]; echo $?)" "a served push leaves one session line with user, key, project, command, result, bytes and duration"
+line=$(grep -E 'ended: user=- command=- project=- result=disallowed exit=128' "$GG_TMP/sshd-gate.log" | head -1)
+ok "$([ -n "$line" ]; echo $?)" "a disallowed command leaves a session line saying so"
 done_testing

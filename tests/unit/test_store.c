@@ -1,6 +1,9 @@
 /*
  * test_store.c - every gg_store_* function against a temporary SQLite file
- * (common/store.c, common/store_sqlite.c).
+ * (common/store.c, common/store_sqlite.c), or against the PostgreSQL database
+ * named by GG_TEST_DATABASE_URL (common/store_pg.c; meson's test_store_pg runs
+ * this program through tests/pg/with-pg.sh).  Each PostgreSQL case starts
+ * from an empty schema.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "messages.h"
@@ -31,13 +36,51 @@
 struct fixture {
 	char dir[64];
 	char path[128];
+	char url[512]; /* what gg_store_open() was given */
+	bool pg;
 	struct gg_store *st;
 };
+
+static void quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* The PostgreSQL database under test, or NULL for SQLite. */
+static const char *pg_url(void)
+{
+	const char *url = getenv("GG_TEST_DATABASE_URL");
+
+	return url && *url ? url : NULL;
+}
+
+/* Run SQL on the PostgreSQL database behind the store's back; the first
+ * column of the first row as an int, or -1. */
+static int pg_exec(const char *url, const char *sql)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res;
+	int n = -1;
+
+	assert_int_equal(PQstatus(conn), CONNECTION_OK);
+	PQsetNoticeProcessor(conn, quiet_notices, NULL);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+		n = atoi(PQgetvalue(res, 0, 0));
+	else if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		n = 0;
+	else
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(conn);
+	return n;
+}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char url[160], err[256];
+	char err[256];
 
 	if (!f)
 		return -1;
@@ -45,8 +88,15 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/gitgate.db", f->dir);
-	snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	if (gg_store_open(&f->st, url, err, sizeof(err)) != GG_OK) {
+	if (pg_url()) {
+		f->pg = true;
+		snprintf(f->url, sizeof(f->url), "%s", pg_url());
+		if (pg_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") != 0)
+			return -1;
+	} else {
+		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	}
+	if (gg_store_open(&f->st, f->url, err, sizeof(err)) != GG_OK) {
 		fprintf(stderr, "open: %s\n", err);
 		return -1;
 	}
@@ -77,6 +127,8 @@ static int count_rows(struct fixture *f, const char *sql)
 	sqlite3_stmt *stmt;
 	int n = -1;
 
+	if (f->pg)
+		return pg_exec(f->url, sql);
 	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
@@ -138,7 +190,7 @@ static void set_maintenance(struct gg_store *st, bool on, const char *msg)
 static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
 {
 	struct fixture *f = *state;
-	char url[160], err[256];
+	char url[600], err[256];
 	int version = 0;
 
 	assert_int_equal(gg_store_schema_version(f->st, &version), GG_OK);
@@ -146,7 +198,10 @@ static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
 	make_user(f->st, "alice", NULL);
 
 	gg_store_close(f->st);
-	snprintf(url, sizeof(url), "sqlite://%s", f->path);
+	if (f->pg)
+		snprintf(url, sizeof(url), "%s", f->url);
+	else
+		snprintf(url, sizeof(url), "sqlite://%s", f->path);
 	assert_int_equal(gg_store_open(&f->st, url, err, sizeof(err)), GG_OK);
 	assert_int_equal(gg_store_schema_version(f->st, &version), GG_OK);
 	assert_int_equal(version, 1);
@@ -159,7 +214,8 @@ static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
 		struct gg_store *second;
 		struct gg_user u;
 
-		assert_int_equal(gg_store_open(&second, f->path, err, sizeof(err)), GG_OK);
+		assert_int_equal(gg_store_open(&second, f->pg ? f->url : f->path, err, sizeof(err)),
+				 GG_OK);
 		assert_int_equal(gg_store_user_get_by_username(second, "alice", &u), GG_OK);
 		gg_store_close(second);
 	}
@@ -172,6 +228,8 @@ static void test_database_is_private_and_in_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
 
+	if (f->pg)
+		return; /* a server, not a file: nothing of this applies */
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -182,17 +240,25 @@ static void test_database_is_private_and_in_wal_mode(void **state)
 	sqlite3_close(db);
 }
 
-static void test_open_refuses_postgres_and_unknown_urls(void **state)
+/* A PostgreSQL URL reaches the PostgreSQL backend: nothing listens on port 1,
+ * so the open fails with a message that names the server but not the
+ * password. */
+static void test_open_dispatches_postgres_and_refuses_unknown_urls(void **state)
 {
 	struct gg_store *st = NULL;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(gg_store_open(&st, "postgresql://u@localhost/gitgate", err, sizeof(err)),
-			 GG_ERROR);
+	assert_int_equal(
+	    gg_store_open(&st, "postgresql://u:sekrit@127.0.0.1:1/gitgate", err, sizeof(err)),
+	    GG_ERROR);
 	assert_null(st);
-	assert_string_equal(err, "PostgreSQL support is not built yet");
-	assert_int_equal(gg_store_open(&st, "postgres://localhost/x", err, sizeof(err)), GG_ERROR);
+	assert_non_null(
+	    strstr(err, "cannot connect to PostgreSQL at postgresql://u:***@127.0.0.1:1"));
+	assert_null(strstr(err, "sekrit"));
+	assert_int_equal(gg_store_open(&st, "postgres://127.0.0.1:1/x", err, sizeof(err)),
+			 GG_ERROR);
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
 	assert_int_equal(gg_store_open(&st, "mysql://localhost/x", err, sizeof(err)), GG_EINVALID);
 	assert_int_equal(gg_store_open(&st, "", err, sizeof(err)), GG_EINVALID);
 	assert_int_not_equal(gg_store_open(&st, "sqlite:/nonexistent-dir/x.db", err, sizeof(err)),
@@ -814,7 +880,7 @@ static void test_settings_seen_fresh_by_another_connection(void **state)
 	struct gg_settings s;
 	char err[256];
 
-	assert_int_equal(gg_store_open(&other, f->path, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_open(&other, f->url, err, sizeof(err)), GG_OK);
 	assert_int_equal(gg_store_settings_get(other, &s), GG_OK);
 	assert_false(s.maintenance_mode);
 	set_maintenance(f->st, true, "x");
@@ -833,13 +899,13 @@ static void test_read_snapshot_is_consistent(void **state)
 	struct gg_settings s;
 	char err[256];
 
-	assert_int_equal(gg_store_open(&reader, f->path, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_open(&reader, f->url, err, sizeof(err)), GG_OK);
 	assert_int_equal(gg_store_read_begin(reader), GG_OK);
 	assert_int_equal(gg_store_read_begin(reader), GG_EINVALID);
 	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
 	assert_false(s.maintenance_mode);
 	set_maintenance(f->st, true, "snap");
-	assert_int_equal(gg_store_open(&third, f->path, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_open(&third, f->url, err, sizeof(err)), GG_OK);
 	gg_store_close(third);
 	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
 	assert_false(s.maintenance_mode);
@@ -850,6 +916,139 @@ static void test_read_snapshot_is_consistent(void **state)
 	assert_int_equal(gg_store_settings_get(reader, &s), GG_OK);
 	assert_false(s.maintenance_mode);
 	gg_store_close(reader);
+}
+
+/* A use recorded during a snapshot (as /allowed records a key's) becomes
+ * visible to others when the snapshot ends, not before, and does not
+ * disturb the snapshot. */
+static void test_key_touch_in_snapshot_lands_after_read_end(void **state)
+{
+	struct fixture *f = *state;
+	int64_t uid = make_user(f->st, "ivy", NULL);
+	int64_t kid = make_key(f->st, uid, 0, ED25519_TYPE, ED25519_B64);
+	struct gg_settings s;
+
+	assert_int_equal(gg_store_read_begin(f->st), GG_OK);
+	assert_int_equal(gg_store_key_touch(f->st, kid), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM keys WHERE last_used_at > 0"), 0);
+	gg_store_read_end(f->st);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM keys WHERE last_used_at > 0"), 1);
+}
+
+struct opener {
+	const char *url;
+	int ret;
+};
+
+static void *open_store_thread(void *arg)
+{
+	struct opener *o = arg;
+	struct gg_store *st = NULL;
+	char err[256];
+
+	o->ret = gg_store_open(&st, o->url, err, sizeof(err));
+	if (o->ret != GG_OK)
+		fprintf(stderr, "open: %s\n", err);
+	gg_store_close(st);
+	return NULL;
+}
+
+/* Nodes starting together on a new database apply each migration once. */
+static void test_concurrent_opens_migrate_once(void **state)
+{
+	struct fixture *f = *state;
+	struct opener o[4];
+	pthread_t t[4];
+
+	gg_store_close(f->st);
+	f->st = NULL;
+	if (f->pg)
+		assert_int_equal(
+		    pg_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"), 0);
+	else
+		assert_int_equal(unlink(f->path), 0);
+	for (int i = 0; i < 4; i++) {
+		o[i].url = f->url;
+		assert_int_equal(pthread_create(&t[i], NULL, open_store_thread, &o[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(o[i].ret, GG_OK);
+	}
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM application_settings"), 1);
+}
+
+/* A hot standby (here: a database whose transactions are read-only) serves
+ * reads, and refuses writes with GG_EREADONLY, not a generic error. */
+static void test_pg_read_only_database_refuses_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_store *ro;
+	struct gg_settings s;
+	struct gg_user u, got;
+	char err[256];
+
+	if (!f->pg)
+		return; /* SQLite: a read-only file is covered by db_error's mapping */
+	make_user(f->st, "jack", NULL);
+	assert_int_equal(pg_exec(f->url, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET"
+					 " default_transaction_read_only = on',"
+					 " current_database()); END $$"),
+			 0);
+	assert_int_equal(gg_store_open(&ro, f->url, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_user_get_by_username(ro, "JACK", &got), GG_OK);
+	assert_int_equal(gg_store_read_begin(ro), GG_OK);
+	assert_int_equal(gg_store_settings_get(ro, &s), GG_OK);
+	gg_store_read_end(ro);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.username, sizeof(u.username), "kate");
+	snprintf(u.email, sizeof(u.email), "kate@example.com");
+	assert_int_equal(gg_store_user_create(ro, &u, NULL), GG_EREADONLY);
+	memset(&s, 0, sizeof(s));
+	s.maintenance_mode = true;
+	assert_int_equal(gg_store_settings_update(ro, &s, 0, "test"), GG_EREADONLY);
+	assert_int_equal(gg_store_user_set_admin(ro, got.id, true), GG_EREADONLY);
+	assert_non_null(strstr(gg_store_errmsg(ro), "read-only"));
+	gg_store_close(ro);
+	{
+		/* one statement per PQexec: a multi-statement string is one transaction,
+		 * read-only before its SET could take effect */
+		PGconn *conn = PQconnectdb(f->url);
+		PGresult *res;
+
+		PQclear(PQexec(conn, "SET default_transaction_read_only = off"));
+		res = PQexec(conn, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET"
+				   " default_transaction_read_only', current_database()); END $$");
+		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		PQfinish(conn);
+	}
+}
+
+/* A connection the server dropped fails one call with a clear message, and
+ * the next call reconnects. */
+static void test_pg_reconnects_after_the_server_drops_the_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_settings s;
+	int ret;
+
+	if (!f->pg)
+		return; /* SQLite has no connection to lose */
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_true(pg_exec(f->url,
+			    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+			    " WHERE pid <> pg_backend_pid() AND datname = current_database()") >=
+		    1);
+	ret = gg_store_settings_get(f->st, &s);
+	if (ret != GG_OK) {
+		assert_int_equal(ret, GG_ERROR);
+		assert_non_null(strstr(gg_store_errmsg(f->st), "PostgreSQL"));
+	}
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	make_user(f->st, "leo", NULL);
 }
 
 static void test_audit_add_and_list(void **state)
@@ -884,7 +1083,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_migrations_applied_once_and_idempotent_on_reopen),
 	    T(test_database_is_private_and_in_wal_mode),
-	    cmocka_unit_test(test_open_refuses_postgres_and_unknown_urls),
+	    cmocka_unit_test(test_open_dispatches_postgres_and_refuses_unknown_urls),
 	    T(test_user_create_get_list_delete),
 	    T(test_user_unique_username_and_email),
 	    T(test_user_invalid_fields_refused),
@@ -907,6 +1106,10 @@ int main(void)
 	    T(test_settings_seen_fresh_by_another_connection),
 	    T(test_read_snapshot_is_consistent),
 	    T(test_audit_add_and_list),
+	    T(test_key_touch_in_snapshot_lands_after_read_end),
+	    T(test_concurrent_opens_migrate_once),
+	    T(test_pg_read_only_database_refuses_writes),
+	    T(test_pg_reconnects_after_the_server_drops_the_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
