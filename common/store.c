@@ -51,6 +51,18 @@ void gg_store_close(struct gg_store *st)
 		st->ops->close(st);
 }
 
+void gg_store_url_redacted(char *dst, size_t cap, const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at = strchr(url, '@');
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+
+	if (scheme && at && colon && colon < at)
+		snprintf(dst, cap, "%.*s:***%s", (int)(colon - url), url, at);
+	else
+		snprintf(dst, cap, "%s", url);
+}
+
 const char *gg_store_errmsg(struct gg_store *st)
 {
 	return st ? st->errmsg : "no store";

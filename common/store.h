@@ -137,6 +137,8 @@ struct gg_store;
 /* Open (creating and migrating as needed). */
 int gg_store_open(struct gg_store **out, const char *database_url, char *errbuf, size_t errlen);
 void gg_store_close(struct gg_store *st);
+/* The database URL with its password replaced by "***", for messages and logs. */
+void gg_store_url_redacted(char *dst, size_t cap, const char *url);
 const char *gg_store_errmsg(struct gg_store *st);
 /*
  * Read several records from one consistent snapshot: between read_begin and

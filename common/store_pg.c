@@ -1616,19 +1616,6 @@ static void quiet_notices(void *arg, const char *message)
 	(void)message;
 }
 
-/* The URL without its password, for messages. */
-static void redact_url(char *dst, size_t cap, const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at = strchr(url, '@');
-	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-
-	if (scheme && at && colon && colon < at)
-		snprintf(dst, cap, "%.*s:***%s", (int)(colon - url), url, at);
-	else
-		snprintf(dst, cap, "%s", url);
-}
-
 int gg_store_pg_open(struct gg_store **out, const char *url, char *errbuf, size_t errlen)
 {
 	struct pg_store *s;
@@ -1636,7 +1623,7 @@ int gg_store_pg_open(struct gg_store **out, const char *url, char *errbuf, size_
 	int ret = GG_ERROR;
 
 	*out = NULL;
-	redact_url(shown, sizeof(shown), url);
+	gg_store_url_redacted(shown, sizeof(shown), url);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(errbuf, errlen, "out of memory");

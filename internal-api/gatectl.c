@@ -575,9 +575,11 @@ static int store_initialized(struct ctl *c)
 static int already_initialized(struct ctl *c)
 {
 	char *dir = absolute_dir(c->cfg.data_dir);
+	char url[512];
 
+	gg_store_url_redacted(url, sizeof(url), c->cfg.database_url);
 	printf("gitgate is already initialized in %s (database %s); nothing was changed.\n",
-	       dir ? dir : c->cfg.data_dir, c->cfg.database_url);
+	       dir ? dir : c->cfg.data_dir, url);
 	free(dir);
 	return 0;
 }
@@ -591,6 +593,7 @@ static int create_admin(struct ctl *c)
 	struct gg_user u;
 	struct gg_token t;
 	char *password = NULL, *secret = NULL, *line = NULL, *dir = NULL;
+	char url[512];
 	bool generated = false;
 	int rc, ret = EXIT_FAILURE;
 
@@ -645,7 +648,8 @@ static int create_admin(struct ctl *c)
 	dir = absolute_dir(c->cfg.data_dir);
 	printf("Initialized gitgate in %s\n", dir ? dir : c->cfg.data_dir);
 	printf("  configuration: %s\n", c->cfg.path ? c->cfg.path : "none (built-in defaults)");
-	printf("  database:      %s\n", c->cfg.database_url);
+	gg_store_url_redacted(url, sizeof(url), c->cfg.database_url);
+	printf("  database:      %s\n", url);
 	printf("  repositories:  %s\n", c->cfg.storage_root);
 	printf("  secret:        %s\n", c->cfg.secret_file);
 	printf("Administrator: %s <%s> (id %lld)\n", u.username, u.email, (long long)u.id);
