@@ -363,25 +363,14 @@ void gg_api_allowed_clear(struct gg_api_allowed *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int read_allowed(const cJSON *j, struct gg_api_allowed *out)
+/* gl_console_messages: on an answer that allows, and on a refusal that has
+ * more to say under its message (the custom maintenance message, SPEC §7). */
+static int read_console_messages(const cJSON *j, struct gg_api_allowed *out)
 {
-	const cJSON *repo, *msgs, *m;
+	const cJSON *msgs, *m;
 	bool nomem = false;
 	size_t n = 0;
 
-	out->gl_repository = json_dup(j, "gl_repository", &nomem);
-	out->gl_project_path = json_dup(j, "gl_project_path", &nomem);
-	out->gl_id = json_dup(j, "gl_id", &nomem);
-	out->gl_username = json_dup(j, "gl_username", &nomem);
-	out->gl_key_type = json_dup(j, "gl_key_type", &nomem);
-	out->gl_key_id = json_dup(j, "gl_key_id", &nomem);
-	out->git_protocol = json_dup(j, "git_protocol", &nomem);
-	repo = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "gitaly"),
-						"repository");
-	if (cJSON_IsObject(repo)) {
-		out->storage_name = json_dup(repo, "storage_name", &nomem);
-		out->relative_path = json_dup(repo, "relative_path", &nomem);
-	}
 	msgs = cJSON_GetObjectItemCaseSensitive(j, "gl_console_messages");
 	if (cJSON_IsArray(msgs) && cJSON_GetArraySize(msgs) > 0) {
 		out->console_messages = calloc((size_t)cJSON_GetArraySize(msgs), sizeof(char *));
@@ -400,6 +389,29 @@ static int read_allowed(const cJSON *j, struct gg_api_allowed *out)
 		out->n_console_messages = n;
 	}
 	return nomem ? GG_API_ENOMEM : GG_API_OK;
+}
+
+static int read_allowed(const cJSON *j, struct gg_api_allowed *out)
+{
+	const cJSON *repo;
+	bool nomem = false;
+
+	out->gl_repository = json_dup(j, "gl_repository", &nomem);
+	out->gl_project_path = json_dup(j, "gl_project_path", &nomem);
+	out->gl_id = json_dup(j, "gl_id", &nomem);
+	out->gl_username = json_dup(j, "gl_username", &nomem);
+	out->gl_key_type = json_dup(j, "gl_key_type", &nomem);
+	out->gl_key_id = json_dup(j, "gl_key_id", &nomem);
+	out->git_protocol = json_dup(j, "git_protocol", &nomem);
+	repo = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "gitaly"),
+						"repository");
+	if (cJSON_IsObject(repo)) {
+		out->storage_name = json_dup(repo, "storage_name", &nomem);
+		out->relative_path = json_dup(repo, "relative_path", &nomem);
+	}
+	if (nomem)
+		return GG_API_ENOMEM;
+	return read_console_messages(j, out);
 }
 
 int gg_api_allowed(struct gg_api_client *c, const struct gg_api_allowed_request *req,
@@ -446,6 +458,8 @@ int gg_api_allowed(struct gg_api_client *c, const struct gg_api_allowed_request 
 	} else if (out->message == NULL) {
 		/* A refusal must say why; one that does not is not gate-api's. */
 		rc = nomem ? GG_API_ENOMEM : garbage(c, "/allowed", &resp);
+	} else {
+		rc = read_console_messages(resp.json, out);
 	}
 	gg_debug("allowed %s %s: %s (HTTP %ld)", req->action, req->project,
 		 out->allowed ? "yes" : "no", resp.status);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,17 @@ void gg_config_init(struct gg_config *cfg)
 	cfg->max_sessions = 1000;
 	cfg->max_sessions_per_user = 100;
 	cfg->idle_timeout = 600;
+	cfg->ssh_proxy_protocol = strdup("ignore");
+	cfg->ssh_proxy_allowed_cidrs = strdup("");
+	cfg->ssh_proxy_header_timeout = 5;
+	cfg->ssh_metrics_listen = strdup("127.0.0.1");
+	cfg->ssh_metrics_port = 0;
 	cfg->registry_issuer = strdup("gitgate");
 	cfg->registry_service = strdup("container_registry");
 	cfg->registry_token_lifetime = 300;
+	cfg->geo_sync_interval = 10;
+	cfg->git_max_pack_objects = 10000000;
+	cfg->git_max_object_size = 1024ULL * 1024 * 1024;
 }
 
 struct load_ctx {
@@ -78,6 +87,29 @@ static int set_int(struct load_ctx *ctx, int *dst, const char *section, const ch
 		return 0;
 	}
 	*dst = (int)v;
+	return 1;
+}
+
+/* A byte count with an optional k, m or g suffix (powers of 1024), as git's config has. */
+static int set_size(struct load_ctx *ctx, unsigned long long *dst, const char *section,
+		    const char *name, const char *value)
+{
+	unsigned long long v, unit = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		unit = 1024ULL, end++;
+	else if (*end == 'm' || *end == 'M')
+		unit = 1024ULL * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		unit = 1024ULL * 1024 * 1024, end++;
+	if (errno || end == value || *end || value[0] == '-' || v > ULLONG_MAX / unit) {
+		snprintf(ctx->err, ctx->errlen, "[%s] %s: not a size: %s", section, name, value);
+		return 0;
+	}
+	*dst = v * unit;
 	return 1;
 }
 
@@ -128,8 +160,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return set_int(ctx, &c->session_lifetime, section, name, value);
 	else if (IS("api", "token_lifetime"))
 		return set_int(ctx, &c->token_lifetime, section, name, value);
-	else if (IS("api", "role"))
+	else if (IS("api", "role")) {
+		if (strcmp(value, "primary") != 0 && strcmp(value, "secondary") != 0) {
+			snprintf(ctx->err, ctx->errlen, "[api] role: not primary or secondary: %s",
+				 value);
+			return 0;
+		}
 		set_str(&c->role, value);
+	}
 	else if (IS("ssh", "listen"))
 		set_str(&c->ssh_listen, value);
 	else if (IS("ssh", "port"))
@@ -150,6 +188,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return set_int(ctx, &c->idle_timeout, section, name, value);
 	else if (IS("ssh", "shell_path"))
 		set_path(ctx, &c->shell_path, value);
+	else if (IS("ssh", "proxy_protocol"))
+		set_str(&c->ssh_proxy_protocol, value);
+	else if (IS("ssh", "proxy_allowed_cidrs"))
+		set_str(&c->ssh_proxy_allowed_cidrs, value);
+	else if (IS("ssh", "proxy_header_timeout"))
+		return set_int(ctx, &c->ssh_proxy_header_timeout, section, name, value);
+	else if (IS("ssh", "metrics_listen"))
+		set_str(&c->ssh_metrics_listen, value);
+	else if (IS("ssh", "metrics_port"))
+		return set_int(ctx, &c->ssh_metrics_port, section, name, value);
 	else if (IS("hooks", "default_user"))
 		set_str(&c->hook_default_user, value);
 	else if (IS("hooks", "path"))
@@ -164,6 +212,26 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		set_str(&c->registry_service, value);
 	else if (IS("registry", "token_lifetime"))
 		return set_int(ctx, &c->registry_token_lifetime, section, name, value);
+	else if (IS("geo", "primary_ssh_url"))
+		set_str(&c->geo_primary_ssh_url, value);
+	else if (IS("geo", "replication_key"))
+		set_path(ctx, &c->geo_replication_key, value);
+	else if (IS("geo", "primary_host_keys"))
+		set_str(&c->geo_primary_host_keys, value);
+	else if (IS("geo", "status_file"))
+		set_path(ctx, &c->geo_status_file, value);
+	else if (IS("geo", "sync_interval"))
+		return set_int(ctx, &c->geo_sync_interval, section, name, value);
+	else if (IS("git", "max_input_size"))
+		return set_size(ctx, &c->git_max_input_size, section, name, value);
+	else if (IS("git", "max_pack_objects")) {
+		unsigned long long v;
+
+		if (!set_size(ctx, &v, section, name, value))
+			return 0;
+		c->git_max_pack_objects = v > 4294967295ULL ? 4294967295UL : (unsigned long)v;
+	} else if (IS("git", "max_object_size"))
+		return set_size(ctx, &c->git_max_object_size, section, name, value);
 	else {
 		snprintf(ctx->err, ctx->errlen, "unknown key [%s] %s", section, name);
 		return 0;
@@ -186,6 +254,8 @@ static void fill_derived(struct gg_config *c)
 		c->registry_key_file = gg_strdup_printf("%s/registry.key", c->data_dir);
 	if (!c->api_url)
 		c->api_url = gg_strdup_printf("http://%s:%d", c->api_listen, c->api_port);
+	if (!c->geo_status_file)
+		c->geo_status_file = gg_strdup_printf("%s/geo-status.json", c->data_dir);
 }
 
 int gg_config_load(struct gg_config *cfg, const char *path, char *errbuf, size_t errlen)
@@ -268,7 +338,10 @@ void gg_config_clear(struct gg_config *c)
 			 &c->storage_root, &c->log_level,  &c->log_format,	  &c->api_listen,
 			 &c->api_url,	   &c->role,	   &c->ssh_listen,	  &c->ssh_user,
 			 &c->host_key_dir, &c->shell_path, &c->hook_default_user, &c->hook_path,
-			 &c->registry_key_file, &c->registry_issuer, &c->registry_service};
+			 &c->registry_key_file, &c->registry_issuer, &c->registry_service,
+			 &c->geo_primary_ssh_url, &c->geo_replication_key, &c->geo_primary_host_keys,
+			 &c->geo_status_file,	   &c->ssh_proxy_protocol, &c->ssh_proxy_allowed_cidrs,
+			 &c->ssh_metrics_listen};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;

@@ -48,6 +48,11 @@ struct gg_config {
 	int max_sessions_per_user; /* 100 */
 	int idle_timeout;       /* 600 s */
 	char *shell_path;       /* directory of gate-shell for command= lines; the binary's own */
+	char *ssh_proxy_protocol;      /* ignore: use | require | reject | ignore (PROXY v1/v2) */
+	char *ssh_proxy_allowed_cidrs; /* "": sources whose PROXY headers are believed */
+	int ssh_proxy_header_timeout;  /* 5 s */
+	char *ssh_metrics_listen;      /* 127.0.0.1 */
+	int ssh_metrics_port;          /* 0: no /metrics on sshd-gate (9122 is the usual port) */
 
 	/* [hooks] (gate-hook, for pushes through stock git-receive-pack) */
 	char *hook_default_user; /* NULL: a push nobody is named for gets the instance-wide
@@ -61,6 +66,18 @@ struct gg_config {
 	char *registry_issuer;     /* gitgate: the tokens' iss, the registry's auth.token.issuer */
 	char *registry_service;    /* container_registry: the tokens' aud */
 	int registry_token_lifetime; /* 300 s */
+
+	/* [geo] (a Geo secondary's repository replication: gatectl geo) */
+	char *geo_primary_ssh_url;   /* ssh://git@HOST:PORT of the primary's sshd-gate */
+	char *geo_replication_key;   /* private key of the replication account */
+	char *geo_primary_host_keys; /* SHA256:... fingerprints of the primary's host keys */
+	char *geo_status_file;       /* <data_dir>/geo-status.json */
+	int geo_sync_interval;       /* 10 s between passes of 'geo sync --follow' */
+
+	/* [git] (receive-pack's limits on a pushed pack; sizes take k, m, g suffixes) */
+	unsigned long long git_max_input_size;  /* 0: no limit on the bytes of a pack */
+	unsigned long git_max_pack_objects;     /* 10000000 objects in one pack */
+	unsigned long long git_max_object_size; /* 1g: inflated size of one object */
 };
 
 /* Fill *cfg with the defaults (data_dir-derived paths are computed at load). */

@@ -16,6 +16,9 @@
 #define GG_MSG_MAINTENANCE_BANNER                                                                  \
 	"This GitLab instance is undergoing maintenance and is operating in read-only mode."
 #define GG_MSG_GEO_SECONDARY_PUSH "You can't push code to a read-only GitLab instance."
+#define GG_MSG_GEO_SECONDARY_BANNER                                                                \
+	"You are on a secondary, read-only Geo site. If you want to make changes, you must visit "  \
+	"the primary site."
 #define GG_MSG_PROJECT_READ_ONLY "The repository is temporarily read-only. Please try again later."
 
 /* Access */
@@ -43,6 +46,8 @@
 #define GG_MSG_INVALID_CREDENTIALS "Invalid login or password."
 #define GG_MSG_SIGNED_IN "Signed in successfully."
 #define GG_MSG_SIGNED_OUT "Signed out successfully."
+#define GG_MSG_TOO_MANY_SIGN_INS "Too many failed sign-in attempts. Please try again later."
+#define GG_MSG_STORE_BUSY "503 Service Unavailable: the database is busy. Please try again later."
 
 /* SSH front-end */
 #define GG_MSG_DISALLOWED_COMMAND "Disallowed command"
@@ -83,5 +88,20 @@
 	"permission to perform this action"
 #define GG_MSG_GRAPHQL_NO_QUERY "No query string was present"
 #define GG_MSG_GRAPHQL_GET_MUTATION "Mutations are forbidden via GET requests"
+
+/* Pushes over a limit (receive-pack; git's own wording where git has one) */
+#define GG_MSG_PACK_TOO_LARGE "pack exceeds maximum allowed size"
+#define GG_MSG_PACK_TOO_MANY_OBJECTS "pack exceeds maximum allowed number of objects"
+#define GG_MSG_OBJECT_TOO_LARGE "object exceeds maximum allowed size"
+#define GG_MSG_TOO_MANY_PUSH_OPTIONS "too many push options"
+#define GG_MSG_PUSH_OPTION_TOO_LONG "push option too long"
+#define GG_MSG_REFNAME_TOO_LONG "refname too long"
+#define GG_MSG_TOO_MANY_COMMANDS "too many ref updates in one push"
+#define GG_MSG_NUL_IN_COMMAND "protocol error: NUL byte in command"
+#define GG_MSG_NUL_IN_PUSH_OPTION "protocol error: NUL byte in push option"
+
+/* Scheduled maintenance windows and drain (SPEC §7; gatectl maintenance) */
+#define GG_MSG_MAINTENANCE_NOTICE_FMT "Maintenance begins at %s for %s."
+#define GG_MSG_DRAIN_TIMEOUT_FMT "%zu write(s) still in flight after %s; maintenance mode is on."
 
 #endif

@@ -7,8 +7,13 @@
  */
 #include "store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "cidr.h"
+#include "store_valid.h"
+#include "util.h"
 
 static int starts_with(const char *s, const char *prefix)
 {
@@ -275,4 +280,178 @@ int gg_store_audit_list(struct gg_store *st, size_t limit, struct gg_audit_event
 			size_t *count)
 {
 	return st->ops->audit_list(st, limit, out, count);
+}
+
+/* ---- maintenance windows, exemptions, writes in flight (SPEC §7) ---- */
+
+void gg_store_settings_evaluate(struct gg_settings *s)
+{
+	const struct gg_maintenance_window *w = &s->window;
+
+	s->maintenance_switch = s->maintenance_mode;
+	if (w->id == 0)
+		s->window_state = GG_WINDOW_NONE;
+	else if (w->start_at <= s->now && s->now < w->end_at)
+		s->window_state = GG_WINDOW_ACTIVE;
+	else if (w->start_at > s->now && w->notice > 0 && w->start_at - w->notice <= s->now)
+		s->window_state = GG_WINDOW_ANNOUNCED;
+	else
+		s->window_state = GG_WINDOW_SCHEDULED;
+	s->maintenance_mode = s->maintenance_switch || s->window_state == GG_WINDOW_ACTIVE;
+}
+
+static int set_error(struct gg_store *st, int code, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof(st->errmsg) - 1);
+
+	memmove(st->errmsg, msg, n);
+	st->errmsg[n] = '\0';
+	return code;
+}
+
+/* One audit event of a maintenance change; its failure fails the caller (the
+ * change itself is made, and says so in the message). */
+static int audit_maintenance(struct gg_store *st, int64_t actor_id, const char *actor,
+			     const char *action, const char *target, const char *value)
+{
+	struct gg_audit_event e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.actor_id = actor_id;
+	snprintf(e.actor, sizeof(e.actor), "%s", actor ? actor : "");
+	snprintf(e.action, sizeof(e.action), "%s", action);
+	snprintf(e.target, sizeof(e.target), "%s", target);
+	snprintf(e.new_value, sizeof(e.new_value), "%s", value);
+	rc = st->ops->audit_add(st, &e);
+	if (rc != GG_OK) {
+		char msg[sizeof(st->errmsg) + 64];
+
+		snprintf(msg, sizeof(msg), "done, but the audit event failed: %s", st->errmsg);
+		return set_error(st, rc, msg);
+	}
+	return GG_OK;
+}
+
+int gg_store_window_add(struct gg_store *st, struct gg_maintenance_window *w, int64_t actor_id,
+			const char *actor)
+{
+	char target[64], value[GG_MESSAGE_MAX + 128], start[32], end[32];
+	int rc;
+
+	if (w->start_at <= 0 || w->end_at <= w->start_at)
+		return set_error(st, GG_EINVALID, "the window must end after it starts");
+	if (w->end_at <= gg_now())
+		return set_error(st, GG_EINVALID, "the window is over already");
+	if (w->notice < 0)
+		return set_error(st, GG_EINVALID, "the notice cannot be negative");
+	if (!gg_store_valid_text(w->message, GG_MESSAGE_MAX, true))
+		return set_error(st, GG_EINVALID, "invalid maintenance message");
+	snprintf(w->created_by, sizeof(w->created_by), "%s", actor ? actor : "");
+	w->created_at = gg_now();
+	w->cancelled = false;
+	rc = st->ops->window_add(st, w);
+	if (rc != GG_OK)
+		return rc;
+	gg_iso8601(start, w->start_at);
+	gg_iso8601(end, w->end_at);
+	snprintf(target, sizeof(target), "window %" PRId64, w->id);
+	snprintf(value, sizeof(value), "%s .. %s notice %" PRId64 "s%s%s", start, end, w->notice,
+		 w->message[0] ? ": " : "", w->message);
+	return audit_maintenance(st, actor_id, actor, "maintenance.schedule", target, value);
+}
+
+int gg_store_window_list(struct gg_store *st, bool all, struct gg_maintenance_window **out,
+			 size_t *count)
+{
+	return st->ops->window_list(st, all, out, count);
+}
+
+int gg_store_window_cancel(struct gg_store *st, int64_t id, int64_t actor_id, const char *actor)
+{
+	char target[64];
+	int rc = st->ops->window_cancel(st, id);
+
+	if (rc != GG_OK)
+		return rc;
+	snprintf(target, sizeof(target), "window %" PRId64, id);
+	return audit_maintenance(st, actor_id, actor, "maintenance.cancel", target, "cancelled");
+}
+
+int gg_store_window_record(struct gg_store *st, int64_t window_id, const char *kind,
+			   struct gg_audit_event *event)
+{
+	if (!kind || (strcmp(kind, "start") != 0 && strcmp(kind, "end") != 0))
+		return set_error(st, GG_EINVALID, "a window records its start or its end");
+	return st->ops->window_record(st, window_id, kind, event);
+}
+
+static bool valid_exemption(enum gg_exemption_kind kind, const char *value)
+{
+	struct gg_cidr c;
+
+	if (!value || strlen(value) >= GG_NAME_MAX)
+		return false;
+	if (kind == GG_EXEMPT_CIDR)
+		return gg_cidr_parse(value, &c) == 0;
+	return kind == GG_EXEMPT_USER && gg_store_valid_username(value);
+}
+
+static const char *exemption_target(enum gg_exemption_kind kind)
+{
+	return kind == GG_EXEMPT_CIDR ? "maintenance_exempt_cidr" : "maintenance_exempt_user";
+}
+
+int gg_store_exemption_add(struct gg_store *st, enum gg_exemption_kind kind, const char *value,
+			   int64_t actor_id, const char *actor)
+{
+	int rc;
+
+	if (!valid_exemption(kind, value))
+		return set_error(st, GG_EINVALID,
+				 kind == GG_EXEMPT_CIDR ? "invalid CIDR (e.g. 10.0.0.0/8, ::1/128)"
+							: "invalid username");
+	rc = st->ops->exemption_add(st, kind, value);
+	if (rc != GG_OK)
+		return rc;
+	return audit_maintenance(st, actor_id, actor, "maintenance.exempt_add",
+				 exemption_target(kind), value);
+}
+
+int gg_store_exemption_remove(struct gg_store *st, enum gg_exemption_kind kind, const char *value,
+			      int64_t actor_id, const char *actor)
+{
+	int rc;
+
+	if (!value)
+		return set_error(st, GG_EINVALID, "no exemption named");
+	rc = st->ops->exemption_remove(st, kind, value);
+	if (rc != GG_OK)
+		return rc;
+	return audit_maintenance(st, actor_id, actor, "maintenance.exempt_remove",
+				 exemption_target(kind), value);
+}
+
+int gg_store_exemption_list(struct gg_store *st, struct gg_exemption **out, size_t *count)
+{
+	return st->ops->exemption_list(st, out, count);
+}
+
+int gg_store_write_begin(struct gg_store *st, const struct gg_write_in_flight *w)
+{
+	if (!w->request_id[0])
+		return set_error(st, GG_EINVALID, "a write in flight needs a request id");
+	return st->ops->write_begin(st, w);
+}
+
+int gg_store_write_end(struct gg_store *st, const char *request_id)
+{
+	if (!request_id || !*request_id)
+		return set_error(st, GG_EINVALID, "a write in flight needs a request id");
+	return st->ops->write_end(st, request_id);
+}
+
+int gg_store_write_list(struct gg_store *st, struct gg_write_in_flight **out, size_t *count)
+{
+	return st->ops->write_list(st, out, count);
 }

@@ -32,6 +32,7 @@ enum {
 	GG_EINVALID = -4,  /* an argument is not acceptable */
 	GG_EDENIED = -5,   /* credentials do not match */
 	GG_EREADONLY = -6, /* the store is a read-only replica */
+	GG_EBUSY = -7,     /* locked by another writer for longer than the busy timeout */
 };
 
 enum gg_visibility { GG_VISIBILITY_PRIVATE = 0, GG_VISIBILITY_INTERNAL = 10, GG_VISIBILITY_PUBLIC = 20 };
@@ -115,10 +116,61 @@ struct gg_token {
 	int64_t last_used_at;
 };
 
+/* A scheduled maintenance window (SPEC §7): maintenance is on from start_at
+ * (inclusive) to end_at (exclusive), announced notice seconds before. */
+struct gg_maintenance_window {
+	int64_t id;
+	int64_t start_at;		/* Unix seconds */
+	int64_t end_at;			/* > start_at */
+	int64_t notice;			/* seconds before start_at to announce it; 0 = none */
+	char message[GG_MESSAGE_MAX];	/* "" = the maintenance mode message */
+	bool cancelled;
+	char created_by[GG_NAME_MAX];
+	int64_t created_at;
+	bool start_recorded; /* its start and end are in the audit trail */
+	bool end_recorded;
+};
+
+enum gg_window_state {
+	GG_WINDOW_NONE,	     /* no window in force or to come */
+	GG_WINDOW_SCHEDULED, /* the next one is further ahead than its notice */
+	GG_WINDOW_ANNOUNCED, /* the next one starts within its notice */
+	GG_WINDOW_ACTIVE,    /* now is within one */
+};
+
 struct gg_settings {
+	/* In force: the switch, or now within a scheduled window.  Evaluated by
+	 * the store when read (on PostgreSQL by the database's clock, so every
+	 * node agrees on the instant). */
 	bool maintenance_mode;
 	char maintenance_mode_message[GG_MESSAGE_MAX]; /* "" = none */
 	int64_t updated_at;
+	bool maintenance_switch; /* the stored switch alone (gatectl maintenance on/off) */
+	/* The window in force, else the next one (id 0 = none), and the time the
+	 * store evaluated them at. */
+	struct gg_maintenance_window window;
+	enum gg_window_state window_state;
+	int64_t now;
+};
+
+/* Who may still push while maintenance is on: a source network or a user. */
+enum gg_exemption_kind { GG_EXEMPT_CIDR = 0, GG_EXEMPT_USER = 1 };
+
+struct gg_exemption {
+	int64_t id;
+	enum gg_exemption_kind kind;
+	char value[GG_NAME_MAX]; /* "10.0.0.0/8", "2001:db8::/32", or a username */
+	int64_t created_at;
+};
+
+/* A push between /internal/pre_receive and /internal/post_receive, on any node. */
+struct gg_write_in_flight {
+	char request_id[64]; /* the X-Request-Id of the SSH session */
+	char node[GG_NAME_MAX];
+	char project[GG_PATH_MAX];
+	char username[GG_NAME_MAX];
+	int64_t started_at;
+	int64_t expires_at; /* forgotten after this, should post_receive never come */
 };
 
 struct gg_audit_event {
@@ -222,6 +274,36 @@ int gg_store_settings_get(struct gg_store *st, struct gg_settings *out);
 int gg_store_settings_update(struct gg_store *st, const struct gg_settings *settings,
 			     int64_t actor_id, const char *actor);
 
+/* Maintenance windows.  add: validates (end after start, end still to
+ * come), fills id and created_at, and records an audit event.  list: with all false only those not cancelled and not ended, by
+ * start; with all true every window, newest first.  cancel: GG_ENOTFOUND for
+ * an unknown or already cancelled window.  record: write the audit event of
+ * a window's "start" or "end" once, whatever the number of nodes asking:
+ * GG_EEXISTS when it is recorded already. */
+int gg_store_window_add(struct gg_store *st, struct gg_maintenance_window *w, int64_t actor_id,
+			const char *actor);
+int gg_store_window_list(struct gg_store *st, bool all, struct gg_maintenance_window **out,
+			 size_t *count);
+int gg_store_window_cancel(struct gg_store *st, int64_t id, int64_t actor_id, const char *actor);
+int gg_store_window_record(struct gg_store *st, int64_t window_id, const char *kind,
+			   struct gg_audit_event *event);
+
+/* Maintenance exemptions (off when the list is empty).  add validates the CIDR
+ * or the username (the user need not exist) and records an audit event;
+ * GG_EEXISTS when listed already; remove: GG_ENOTFOUND when not listed. */
+int gg_store_exemption_add(struct gg_store *st, enum gg_exemption_kind kind, const char *value,
+			   int64_t actor_id, const char *actor);
+int gg_store_exemption_remove(struct gg_store *st, enum gg_exemption_kind kind, const char *value,
+			      int64_t actor_id, const char *actor);
+int gg_store_exemption_list(struct gg_store *st, struct gg_exemption **out, size_t *count);
+
+/* Writes in flight, shared by every node (drain).  begin replaces a record with
+ * the same request_id; end: GG_ENOTFOUND when there was none; list gives those
+ * not expired, oldest first. */
+int gg_store_write_begin(struct gg_store *st, const struct gg_write_in_flight *w);
+int gg_store_write_end(struct gg_store *st, const char *request_id);
+int gg_store_write_list(struct gg_store *st, struct gg_write_in_flight **out, size_t *count);
+
 /* Audit events, newest first; list with limit 0 gives all. add fills id (and created_at
  * when 0). */
 int gg_store_audit_add(struct gg_store *st, struct gg_audit_event *event);
@@ -271,6 +353,17 @@ struct gg_store_ops {
 	int (*settings_update)(struct gg_store *, const struct gg_settings *, int64_t, const char *);
 	int (*audit_add)(struct gg_store *, struct gg_audit_event *);
 	int (*audit_list)(struct gg_store *, size_t, struct gg_audit_event **, size_t *);
+	/* store.c validates and writes the audit events of these. */
+	int (*window_add)(struct gg_store *, struct gg_maintenance_window *);
+	int (*window_list)(struct gg_store *, bool, struct gg_maintenance_window **, size_t *);
+	int (*window_cancel)(struct gg_store *, int64_t);
+	int (*window_record)(struct gg_store *, int64_t, const char *, struct gg_audit_event *);
+	int (*exemption_add)(struct gg_store *, enum gg_exemption_kind, const char *);
+	int (*exemption_remove)(struct gg_store *, enum gg_exemption_kind, const char *);
+	int (*exemption_list)(struct gg_store *, struct gg_exemption **, size_t *);
+	int (*write_begin)(struct gg_store *, const struct gg_write_in_flight *);
+	int (*write_end)(struct gg_store *, const char *);
+	int (*write_list)(struct gg_store *, struct gg_write_in_flight **, size_t *);
 };
 
 /* Every backend's connection struct begins with this. */
@@ -278,6 +371,10 @@ struct gg_store {
 	const struct gg_store_ops *ops;
 	char errmsg[512];
 };
+
+/* For backends: fill window_state and the effective maintenance_mode of s from
+ * the switch, s->window and s->now (as read by the backend). */
+void gg_store_settings_evaluate(struct gg_settings *s);
 
 /* Backends' open functions (store.c picks one by URL). */
 int gg_store_sqlite_open(struct gg_store **out, const char *path, char *errbuf, size_t errlen);

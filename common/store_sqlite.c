@@ -121,6 +121,37 @@ static const char *const migrations[] = {
     " old_value TEXT NOT NULL DEFAULT '',"
     " new_value TEXT NOT NULL DEFAULT '',"
     " created_at INTEGER NOT NULL);",
+    /* 2: SPEC §7: scheduled maintenance windows (each start and end recorded
+     * once, whatever the number of nodes), exemptions, writes in flight. */
+    "CREATE TABLE maintenance_windows ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " start_at INTEGER NOT NULL,"
+    " end_at INTEGER NOT NULL,"
+    " notice INTEGER NOT NULL DEFAULT 0 CHECK (notice >= 0),"
+    " message TEXT NOT NULL DEFAULT '',"
+    " cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),"
+    " created_by TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " CHECK (end_at > start_at));"
+    "CREATE INDEX maintenance_windows_end_at ON maintenance_windows(end_at);"
+    "CREATE TABLE maintenance_window_events ("
+    " window_id INTEGER NOT NULL REFERENCES maintenance_windows(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('start', 'end')),"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (window_id, kind)) WITHOUT ROWID;"
+    "CREATE TABLE maintenance_exemptions ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
+    " value TEXT NOT NULL COLLATE NOCASE,"
+    " created_at INTEGER NOT NULL,"
+    " UNIQUE (kind, value));"
+    "CREATE TABLE writes_in_flight ("
+    " request_id TEXT PRIMARY KEY,"
+    " node TEXT NOT NULL DEFAULT '',"
+    " project TEXT NOT NULL DEFAULT '',"
+    " username TEXT NOT NULL DEFAULT '',"
+    " started_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -136,6 +167,12 @@ static const char *const migrations[] = {
 #define TOKEN_COLS "id, user_id, kind, name, scopes, expires_at, revoked, created_at, last_used_at"
 #define PB_COLS	   "id, project_id, name, push_access_level"
 #define AUDIT_COLS "id, actor_id, actor, action, target, old_value, new_value, created_at"
+#define WINDOW_COLS                                                                                \
+	"id, start_at, end_at, notice, message, cancelled, created_by, created_at,"                \
+	" EXISTS (SELECT 1 FROM maintenance_window_events e WHERE e.window_id = w.id"              \
+	" AND e.kind = 'start'), EXISTS (SELECT 1 FROM maintenance_window_events e"                \
+	" WHERE e.window_id = w.id AND e.kind = 'end')"
+#define WRITE_COLS "request_id, node, project, username, started_at, expires_at"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -187,6 +224,18 @@ enum stmt_id {
 	ST_SETTINGS_SET,
 	ST_AUDIT_INSERT,
 	ST_AUDIT_LIST,
+	ST_WINDOW_INSERT,
+	ST_WINDOW_LIST,
+	ST_WINDOW_LIST_ALL,
+	ST_WINDOW_CANCEL,
+	ST_WINDOW_EVENT_INSERT,
+	ST_EXEMPT_INSERT,
+	ST_EXEMPT_DELETE,
+	ST_EXEMPT_LIST,
+	ST_WRITE_EXPIRE,
+	ST_WRITE_INSERT,
+	ST_WRITE_DELETE,
+	ST_WRITE_LIST,
 	ST_COUNT
 };
 
@@ -251,13 +300,38 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       "?1 - 60",
     [ST_TOKEN_LIST_USER] = "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = ? ORDER BY id",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE id = ?",
-    [ST_SETTINGS_GET] = "SELECT maintenance_mode, maintenance_mode_message, updated_at"
-			" FROM application_settings WHERE id = 1",
+    /* The switch and the window in force or next, as of ?1 (store.h). */
+    [ST_SETTINGS_GET] = "SELECT s.maintenance_mode, s.maintenance_mode_message, s.updated_at,"
+			" w.id, w.start_at, w.end_at, w.notice, w.message, w.created_by,"
+			" w.created_at FROM application_settings s LEFT JOIN (SELECT * FROM"
+			" maintenance_windows WHERE cancelled = 0 AND end_at > ?1"
+			" ORDER BY start_at, id LIMIT 1) w ON 1 WHERE s.id = 1",
     [ST_SETTINGS_SET] = "UPDATE application_settings SET maintenance_mode = ?,"
 			" maintenance_mode_message = ?, updated_at = ? WHERE id = 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_events (actor_id, actor, action, target, old_value,"
 			" new_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [ST_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events ORDER BY id DESC LIMIT ?",
+    [ST_WINDOW_INSERT] = "INSERT INTO maintenance_windows (start_at, end_at, notice, message,"
+			 " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_WINDOW_LIST] = "SELECT " WINDOW_COLS " FROM maintenance_windows w"
+		       " WHERE cancelled = 0 AND end_at > ? ORDER BY start_at, id",
+    [ST_WINDOW_LIST_ALL] = "SELECT " WINDOW_COLS " FROM maintenance_windows w ORDER BY id DESC",
+    [ST_WINDOW_CANCEL] = "UPDATE maintenance_windows SET cancelled = 1 WHERE id = ?"
+			 " AND cancelled = 0",
+    [ST_WINDOW_EVENT_INSERT] = "INSERT OR IGNORE INTO maintenance_window_events (window_id, kind,"
+			       " created_at) SELECT id, ?2, ?3 FROM maintenance_windows"
+			       " WHERE id = ?1",
+    [ST_EXEMPT_INSERT] = "INSERT INTO maintenance_exemptions (kind, value, created_at)"
+			 " VALUES (?, ?, ?)",
+    [ST_EXEMPT_DELETE] = "DELETE FROM maintenance_exemptions WHERE kind = ? AND value = ?",
+    [ST_EXEMPT_LIST] = "SELECT id, kind, value, created_at FROM maintenance_exemptions"
+		       " ORDER BY kind, value",
+    [ST_WRITE_EXPIRE] = "DELETE FROM writes_in_flight WHERE expires_at <= ?",
+    [ST_WRITE_INSERT] = "INSERT OR REPLACE INTO writes_in_flight (" WRITE_COLS ")"
+			" VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_WRITE_DELETE] = "DELETE FROM writes_in_flight WHERE request_id = ?",
+    [ST_WRITE_LIST] = "SELECT " WRITE_COLS " FROM writes_in_flight WHERE expires_at > ?"
+		      " ORDER BY started_at, request_id",
 };
 
 struct sqlite_store {
@@ -324,6 +398,8 @@ static int db_error(struct sqlite_store *s, int rc, const char *what)
 	}
 	if ((rc & 0xff) == SQLITE_READONLY)
 		return set_error(s, GG_EREADONLY, "%s: the database is read-only", what);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return set_error(s, GG_EBUSY, "%s: %s", what, msg);
 	return set_error(s, GG_ERROR, "%s: %s", what, msg);
 }
 
@@ -646,12 +722,27 @@ static int read_settings(struct sqlite_store *s, struct gg_settings *out)
 	if (!stmt)
 		return GG_ERROR;
 	memset(out, 0, sizeof(*out));
+	out->now = gg_now();
+	if ((ret = bind(s, stmt, "I", out->now)) != GG_OK) {
+		stmt_done(stmt);
+		return ret;
+	}
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
+		struct gg_maintenance_window *w = &out->window;
+
 		out->maintenance_mode = sqlite3_column_int(stmt, 0) != 0;
 		copy_col(out->maintenance_mode_message, sizeof(out->maintenance_mode_message), stmt,
 			 1);
 		out->updated_at = sqlite3_column_int64(stmt, 2);
+		w->id = sqlite3_column_int64(stmt, 3);
+		w->start_at = sqlite3_column_int64(stmt, 4);
+		w->end_at = sqlite3_column_int64(stmt, 5);
+		w->notice = sqlite3_column_int64(stmt, 6);
+		copy_col(w->message, sizeof(w->message), stmt, 7);
+		copy_col(w->created_by, sizeof(w->created_by), stmt, 8);
+		w->created_at = sqlite3_column_int64(stmt, 9);
+		gg_store_settings_evaluate(out);
 		ret = GG_OK;
 	} else if (rc == SQLITE_DONE) {
 		ret = set_error(s, GG_ERROR, "application settings are missing");
@@ -1379,7 +1470,7 @@ static int sq_settings_update(struct gg_store *st, const struct gg_settings *in,
 	struct sqlite_store *s = S(st);
 	struct gg_settings *cur = NULL;
 	sqlite3_stmt *stmt = NULL;
-	bool changed = false;
+	bool changed = false, new_switch;
 	int ret;
 
 	if (!gg_store_valid_text(in->maintenance_mode_message, GG_MESSAGE_MAX, true))
@@ -1391,11 +1482,15 @@ static int sq_settings_update(struct gg_store *st, const struct gg_settings *in,
 		goto done;
 	if ((ret = read_settings(s, cur)) != GG_OK)
 		goto done;
-	if (cur->maintenance_mode != in->maintenance_mode) {
+	/* A caller that changed the mode in force sets the switch; one that did
+	 * not leaves the switch as it read it (a window stays a window). */
+	new_switch = cur->maintenance_mode != in->maintenance_mode ? in->maintenance_mode
+								   : in->maintenance_switch;
+	if (cur->maintenance_switch != new_switch) {
 		changed = true;
 		ret = audit_change(s, actor_id, actor, "maintenance_mode",
-				   cur->maintenance_mode ? "true" : "false",
-				   in->maintenance_mode ? "true" : "false");
+				   cur->maintenance_switch ? "true" : "false",
+				   new_switch ? "true" : "false");
 		if (ret != GG_OK)
 			goto done;
 	}
@@ -1412,8 +1507,8 @@ static int sq_settings_update(struct gg_store *st, const struct gg_settings *in,
 			ret = GG_ERROR;
 			goto done;
 		}
-		ret = bind(s, stmt, "itI", in->maintenance_mode ? 1 : 0,
-			   in->maintenance_mode_message, gg_now());
+		ret = bind(s, stmt, "itI", new_switch ? 1 : 0, in->maintenance_mode_message,
+			   gg_now());
 		if (ret == GG_OK)
 			ret = exec_stmt(s, stmt, "update settings");
 		if (ret != GG_OK)
@@ -1454,6 +1549,213 @@ static int sq_audit_list(struct gg_store *st, size_t limit, struct gg_audit_even
 	if (ret == GG_OK)
 		ret = fetch_all(s, stmt, sizeof(**out), read_audit, (void **)out, count,
 				"audit events");
+	stmt_done(stmt);
+	return ret;
+}
+
+/* ---- maintenance windows, exemptions, writes in flight ---- */
+
+static void read_window(sqlite3_stmt *stmt, void *out)
+{
+	struct gg_maintenance_window *w = out;
+
+	memset(w, 0, sizeof(*w));
+	w->id = sqlite3_column_int64(stmt, 0);
+	w->start_at = sqlite3_column_int64(stmt, 1);
+	w->end_at = sqlite3_column_int64(stmt, 2);
+	w->notice = sqlite3_column_int64(stmt, 3);
+	copy_col(w->message, sizeof(w->message), stmt, 4);
+	w->cancelled = sqlite3_column_int(stmt, 5) != 0;
+	copy_col(w->created_by, sizeof(w->created_by), stmt, 6);
+	w->created_at = sqlite3_column_int64(stmt, 7);
+	w->start_recorded = sqlite3_column_int(stmt, 8) != 0;
+	w->end_recorded = sqlite3_column_int(stmt, 9) != 0;
+}
+
+static void read_exemption(sqlite3_stmt *stmt, void *out)
+{
+	struct gg_exemption *e = out;
+
+	memset(e, 0, sizeof(*e));
+	e->id = sqlite3_column_int64(stmt, 0);
+	e->kind = sqlite3_column_int(stmt, 1) == GG_EXEMPT_USER ? GG_EXEMPT_USER : GG_EXEMPT_CIDR;
+	copy_col(e->value, sizeof(e->value), stmt, 2);
+	e->created_at = sqlite3_column_int64(stmt, 3);
+}
+
+static void read_write(sqlite3_stmt *stmt, void *out)
+{
+	struct gg_write_in_flight *w = out;
+
+	memset(w, 0, sizeof(*w));
+	copy_col(w->request_id, sizeof(w->request_id), stmt, 0);
+	copy_col(w->node, sizeof(w->node), stmt, 1);
+	copy_col(w->project, sizeof(w->project), stmt, 2);
+	copy_col(w->username, sizeof(w->username), stmt, 3);
+	w->started_at = sqlite3_column_int64(stmt, 4);
+	w->expires_at = sqlite3_column_int64(stmt, 5);
+}
+
+static int sq_window_add(struct gg_store *st, struct gg_maintenance_window *w)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_WINDOW_INSERT);
+	int ret;
+
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "IIIttI", w->start_at, w->end_at, w->notice, w->message, w->created_by,
+		   w->created_at);
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "schedule maintenance");
+	if (ret == GG_OK)
+		w->id = sqlite3_last_insert_rowid(s->db);
+	stmt_done(stmt);
+	return ret;
+}
+
+static int sq_window_list(struct gg_store *st, bool all, struct gg_maintenance_window **out,
+			  size_t *count)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, all ? ST_WINDOW_LIST_ALL : ST_WINDOW_LIST);
+	int ret = GG_OK;
+
+	*out = NULL;
+	*count = 0;
+	if (!stmt)
+		return GG_ERROR;
+	if (!all)
+		ret = bind(s, stmt, "I", gg_now());
+	if (ret == GG_OK)
+		ret = fetch_all(s, stmt, sizeof(**out), read_window, (void **)out, count,
+				"maintenance windows");
+	stmt_done(stmt);
+	return ret;
+}
+
+static int sq_window_cancel(struct gg_store *st, int64_t id)
+{
+	return update_by_id(S(st), ST_WINDOW_CANCEL, "cancel maintenance window", "I", id);
+}
+
+/* The (window, kind) key makes the first node to ask the only one to write. */
+static int sq_window_record(struct gg_store *st, int64_t window_id, const char *kind,
+			    struct gg_audit_event *event)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = NULL;
+	int ret;
+
+	if ((ret = tx_begin(s)) != GG_OK)
+		return ret;
+	stmt = stmt_get(s, ST_WINDOW_EVENT_INSERT);
+	if (!stmt) {
+		ret = GG_ERROR;
+		goto done;
+	}
+	ret = bind(s, stmt, "ItI", window_id, kind, gg_now());
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "record maintenance window");
+	if (ret == GG_OK && sqlite3_changes(s->db) == 0)
+		ret = set_error(s, GG_EEXISTS, "the window's %s is recorded already", kind);
+	if (ret == GG_OK)
+		ret = insert_audit(s, event);
+	if (ret == GG_OK)
+		ret = tx_commit(s);
+done:
+	stmt_done(stmt);
+	if (ret != GG_OK)
+		tx_rollback(s);
+	return ret;
+}
+
+static int sq_exemption_add(struct gg_store *st, enum gg_exemption_kind kind, const char *value)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_EXEMPT_INSERT);
+	int ret;
+
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "itI", (int)kind, value, gg_now());
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "add exemption");
+	if (ret == GG_EEXISTS)
+		set_error(s, ret, "%s is exempt already", value);
+	stmt_done(stmt);
+	return ret;
+}
+
+static int sq_exemption_remove(struct gg_store *st, enum gg_exemption_kind kind, const char *value)
+{
+	int ret = update_by_id(S(st), ST_EXEMPT_DELETE, "remove exemption", "it", (int)kind, value);
+
+	if (ret == GG_ENOTFOUND)
+		set_error(S(st), ret, "%s is not exempt", value);
+	return ret;
+}
+
+static int sq_exemption_list(struct gg_store *st, struct gg_exemption **out, size_t *count)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_EXEMPT_LIST);
+	int ret;
+
+	*out = NULL;
+	*count = 0;
+	if (!stmt)
+		return GG_ERROR;
+	ret = fetch_all(s, stmt, sizeof(**out), read_exemption, (void **)out, count, "exemptions");
+	stmt_done(stmt);
+	return ret;
+}
+
+/* Expired records go when a new write begins, so the table stays small. */
+static int sq_write_begin(struct gg_store *st, const struct gg_write_in_flight *w)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_WRITE_EXPIRE);
+	int ret;
+
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "I", gg_now());
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "expire writes in flight");
+	stmt_done(stmt);
+	if (ret != GG_OK)
+		return ret;
+	stmt = stmt_get(s, ST_WRITE_INSERT);
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "ttttII", w->request_id, w->node, w->project, w->username,
+		   w->started_at, w->expires_at);
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "record write in flight");
+	stmt_done(stmt);
+	return ret;
+}
+
+static int sq_write_end(struct gg_store *st, const char *request_id)
+{
+	return update_by_id(S(st), ST_WRITE_DELETE, "end write in flight", "t", request_id);
+}
+
+static int sq_write_list(struct gg_store *st, struct gg_write_in_flight **out, size_t *count)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_WRITE_LIST);
+	int ret;
+
+	*out = NULL;
+	*count = 0;
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "I", gg_now());
+	if (ret == GG_OK)
+		ret = fetch_all(s, stmt, sizeof(**out), read_write, (void **)out, count,
+				"writes in flight");
 	stmt_done(stmt);
 	return ret;
 }
@@ -1637,6 +1939,16 @@ static const struct gg_store_ops sqlite_ops = {
     .settings_update = sq_settings_update,
     .audit_add = sq_audit_add,
     .audit_list = sq_audit_list,
+    .window_add = sq_window_add,
+    .window_list = sq_window_list,
+    .window_cancel = sq_window_cancel,
+    .window_record = sq_window_record,
+    .exemption_add = sq_exemption_add,
+    .exemption_remove = sq_exemption_remove,
+    .exemption_list = sq_exemption_list,
+    .write_begin = sq_write_begin,
+    .write_end = sq_write_end,
+    .write_list = sq_write_list,
 };
 
 static int journal_cb(void *arg, int ncol, char **values, char **names)

@@ -24,9 +24,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "gatectl_db.h"
+#include "gatectl_geo.h"
+#include "gatectl_repack.h"
 #include "messages.h"
 #include "repo.h"
 #include "registry_key.h"
@@ -64,6 +68,13 @@ enum opt {
 	O_ALL = 1 << 21,
 	O_HOOK_PATH = 1 << 22,
 	O_DATABASE_URL = 1 << 23,
+	O_START = 1 << 24,
+	O_END = 1 << 25,
+	O_NOTICE = 1 << 26,
+	O_CIDR = 1 << 27,
+	O_USER = 1 << 28,
+	O_WAIT = 1 << 29,
+	O_TIMEOUT = 1 << 30,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +102,13 @@ static const struct option long_options[] = {
     {"all", no_argument, NULL, O_ALL},
     {"hook-path", required_argument, NULL, O_HOOK_PATH},
     {"database-url", required_argument, NULL, O_DATABASE_URL},
+    {"start", required_argument, NULL, O_START},
+    {"end", required_argument, NULL, O_END},
+    {"notice", required_argument, NULL, O_NOTICE},
+    {"cidr", required_argument, NULL, O_CIDR},
+    {"user", required_argument, NULL, O_USER},
+    {"wait", no_argument, NULL, O_WAIT},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -100,7 +118,8 @@ struct args {
 	const char *token_file, *message, *email, *name, *password, *file, *title;
 	const char *visibility, *default_branch, *push, *scopes, *expires_days, *limit;
 	const char *hook_path, *database_url;
-	bool admin, can_push, all;
+	const char *start, *end, *notice, *cidr, *user, *timeout;
+	bool admin, can_push, all, wait;
 	int argc; /* positional arguments after the command words */
 	char **argv;
 };
@@ -796,6 +815,17 @@ static int cmd_registry_cert(struct ctl *c)
 
 /* ---- maintenance ---- */
 
+static void fmt_utc(char out[40], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm))
+		strftime(out, 40, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(out, 40, "?");
+}
+
 static void print_maintenance(const struct gg_settings *s)
 {
 	printf("Maintenance mode: %s\n", s->maintenance_mode ? "on" : "off");
@@ -810,7 +840,7 @@ static int switch_maintenance(struct ctl *c, bool on)
 
 	if (gg_store_settings_get(c->st, &s) != GG_OK)
 		return store_fail(c, "cannot read the settings");
-	s.maintenance_mode = on;
+	s.maintenance_mode = s.maintenance_switch = on;
 	if (c->a.message &&
 	    set_field(s.maintenance_mode_message, sizeof(s.maintenance_mode_message), c->a.message,
 		      "the message"))
@@ -821,12 +851,26 @@ static int switch_maintenance(struct ctl *c, bool on)
 	if (gg_store_settings_get(c->st, &s) != GG_OK)
 		return store_fail(c, "cannot read the settings");
 	print_maintenance(&s);
+	if (!on && s.maintenance_mode && s.window_state == GG_WINDOW_ACTIVE) {
+		char end[40];
+
+		fmt_utc(end, s.window.end_at);
+		printf("Scheduled window %lld is in force until %s "
+		       "(gatectl maintenance schedule cancel %lld)\n",
+		       (long long)s.window.id, end, (long long)s.window.id);
+	}
 	return 0;
 }
 
+static int wait_for_drain(struct ctl *c);
+
 static int cmd_maintenance_on(struct ctl *c)
 {
-	return switch_maintenance(c, true);
+	int rc = switch_maintenance(c, true);
+
+	if (rc != 0 || !c->a.wait)
+		return rc;
+	return wait_for_drain(c);
 }
 
 static int cmd_maintenance_off(struct ctl *c)
@@ -834,14 +878,290 @@ static int cmd_maintenance_off(struct ctl *c)
 	return switch_maintenance(c, false);
 }
 
+/* "90", "45s", "30m", "2h", "1d" as seconds; -1 when invalid. */
+static int64_t parse_duration(const char *text)
+{
+	char *end;
+	long long v;
+
+	if (!text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || v < 0 || v > 10LL * 366 * 86400)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "m") == 0)
+		return v * 60;
+	if (strcmp(end, "h") == 0)
+		return v * 3600;
+	if (strcmp(end, "d") == 0)
+		return v * 86400;
+	return -1;
+}
+
+/* A point in time (see the synopsis of 'maintenance schedule'); base is what
+ * "+DURATION" counts from.  -1 when invalid. */
+static int64_t parse_when(const char *text, int64_t base)
+{
+	static const char *const formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
+					      "%Y-%m-%d %H:%M:%S",  "%Y-%m-%d %H:%M",
+					      "%Y-%m-%dT%H:%MZ",    "%Y-%m-%dT%H:%M"};
+	struct tm tm;
+
+	if (!text || !*text)
+		return -1;
+	if (text[0] == '+') {
+		int64_t d = parse_duration(text + 1);
+
+		return d < 0 ? -1 : base + d;
+	}
+	if (text[0] == '@') {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(text + 1, &end, 10);
+		return errno || *end || v <= 0 ? -1 : (int64_t)v;
+	}
+	if (strcmp(text, "now") == 0)
+		return gg_now();
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		const char *end;
+
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(text, formats[i], &tm);
+		if (end && *end == '\0')
+			return (int64_t)timegm(&tm);
+	}
+	return -1;
+}
+
+static void print_window(const struct gg_maintenance_window *w, int64_t now)
+{
+	char start[40], end[40];
+	const char *state;
+
+	fmt_utc(start, w->start_at);
+	fmt_utc(end, w->end_at);
+	if (w->cancelled)
+		state = "cancelled";
+	else if (w->end_at <= now)
+		state = "over";
+	else if (w->start_at <= now)
+		state = "in force";
+	else if (w->notice > 0 && w->start_at - w->notice <= now)
+		state = "announced";
+	else
+		state = "scheduled";
+	printf("%-4lld %s .. %s  notice %llds  %-9s  by %s%s%s\n", (long long)w->id, start, end,
+	       (long long)w->notice, state, w->created_by, w->message[0] ? "  message: " : "",
+	       w->message);
+}
+
+static int print_writes(struct ctl *c, size_t *count)
+{
+	struct gg_write_in_flight *w = NULL;
+	size_t n = 0;
+
+	if (gg_store_write_list(c->st, &w, &n) != GG_OK)
+		return store_fail(c, "cannot list the writes in flight");
+	printf("Writes in flight: %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		char since[32];
+
+		gg_iso8601(since, w[i].started_at);
+		printf("  %s  %s  by %s  on %s  since %s\n", w[i].request_id, w[i].project,
+		       w[i].username[0] ? w[i].username : "?", w[i].node, since);
+	}
+	free(w);
+	if (count)
+		*count = n;
+	return 0;
+}
+
 static int cmd_maintenance_status(struct ctl *c)
 {
+	struct gg_exemption *ex = NULL;
 	struct gg_settings s;
+	size_t n = 0;
 
 	if (gg_store_settings_get(c->st, &s) != GG_OK)
 		return store_fail(c, "cannot read the settings");
 	print_maintenance(&s);
+	printf("Switch: %s\n", s.maintenance_switch ? "on" : "off");
+	if (s.window.id) {
+		printf("%s window: ", s.window_state == GG_WINDOW_ACTIVE ? "Current" : "Next");
+		print_window(&s.window, s.now);
+		if (s.window_state == GG_WINDOW_ACTIVE && s.window.message[0])
+			printf("Message in force: %s\n", s.window.message);
+	}
+	if (gg_store_exemption_list(c->st, &ex, &n) != GG_OK)
+		return store_fail(c, "cannot list the exemptions");
+	printf("Exemptions: %s\n", n ? "" : "none");
+	for (size_t i = 0; i < n; i++)
+		printf("  %s %s\n", ex[i].kind == GG_EXEMPT_CIDR ? "cidr" : "user", ex[i].value);
+	free(ex);
+	if (print_writes(c, NULL))
+		return EXIT_FAILURE;
 	return s.maintenance_mode ? 0 : 1;
+}
+
+/* Poll the writes in flight of every node until there are none. */
+static int wait_for_drain(struct ctl *c)
+{
+	int64_t timeout = c->a.timeout ? parse_duration(c->a.timeout) : 60;
+	struct timespec t0, now;
+	bool told = false;
+
+	if (timeout < 0)
+		return usage_error("--timeout: expected a duration such as 60s, not '%s'",
+				   c->a.timeout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct gg_write_in_flight *w = NULL;
+		size_t n = 0;
+
+		if (gg_store_write_list(c->st, &w, &n) != GG_OK)
+			return store_fail(c, "cannot list the writes in flight");
+		free(w);
+		if (n == 0) {
+			printf("No writes in flight.\n");
+			return 0;
+		}
+		if (!told) {
+			printf("Waiting for %zu write(s) in flight...\n", n);
+			fflush(stdout);
+			told = true;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= timeout) {
+			char length[32];
+
+			snprintf(length, sizeof(length), "%llds", (long long)timeout);
+			print_writes(c, NULL);
+			return fail(GG_MSG_DRAIN_TIMEOUT_FMT, n, length);
+		}
+		usleep(200 * 1000);
+	}
+}
+
+static int cmd_maintenance_schedule(struct ctl *c)
+{
+	struct gg_maintenance_window *w;
+	char actor[64];
+	int ret = EXIT_FAILURE;
+
+	if (c->a.argc >= 1 && strcmp(c->a.argv[0], "list") == 0) {
+		size_t n = 0;
+
+		if (c->a.argc != 1)
+			return usage_error("usage: gatectl maintenance schedule list");
+		if (gg_store_window_list(c->st, true, &w, &n) != GG_OK)
+			return store_fail(c, "cannot list the maintenance windows");
+		for (size_t i = 0; i < n; i++)
+			print_window(&w[i], gg_now());
+		if (n == 0)
+			printf("No maintenance windows.\n");
+		free(w);
+		return 0;
+	}
+	actor_name(actor, sizeof(actor));
+	if (c->a.argc >= 1 && strcmp(c->a.argv[0], "cancel") == 0) {
+		char *end;
+		long long id;
+
+		if (c->a.argc != 2)
+			return usage_error("usage: gatectl maintenance schedule cancel ID");
+		errno = 0;
+		id = strtoll(c->a.argv[1], &end, 10);
+		if (errno || *end || id <= 0)
+			return usage_error("schedule cancel: '%s' is not a window id",
+					   c->a.argv[1]);
+		if (gg_store_window_cancel(c->st, id, 0, actor) != GG_OK)
+			return store_fail(c, "cannot cancel the window");
+		printf("Maintenance window %lld cancelled\n", id);
+		return 0;
+	}
+	if (c->a.argc != 0)
+		return usage_error("unknown command 'maintenance schedule %s'", c->a.argv[0]);
+	if (!c->a.start || !c->a.end)
+		return usage_error("maintenance schedule: --start and --end are required");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return fail("out of memory");
+	w->start_at = parse_when(c->a.start, gg_now());
+	if (w->start_at < 0) {
+		ret = usage_error("--start: cannot read '%s' as a time", c->a.start);
+		goto done;
+	}
+	w->end_at = parse_when(c->a.end, w->start_at);
+	if (w->end_at < 0) {
+		ret = usage_error("--end: cannot read '%s' as a time", c->a.end);
+		goto done;
+	}
+	w->notice = c->a.notice ? parse_duration(c->a.notice) : 1800;
+	if (w->notice < 0) {
+		ret =
+		    usage_error("--notice: expected a duration such as 30m, not '%s'", c->a.notice);
+		goto done;
+	}
+	if (c->a.message && set_field(w->message, sizeof(w->message), c->a.message, "the message"))
+		goto done;
+	if (gg_store_window_add(c->st, w, 0, actor) != GG_OK) {
+		store_fail(c, "cannot schedule the window");
+		goto done;
+	}
+	printf("Scheduled maintenance window %lld\n", (long long)w->id);
+	print_window(w, gg_now());
+	ret = 0;
+done:
+	free(w);
+	return ret;
+}
+
+static int cmd_maintenance_exempt(struct ctl *c)
+{
+	const char *verb = c->a.argv[0];
+	enum gg_exemption_kind kind;
+	const char *value;
+	char actor[64];
+	int rc;
+
+	if (strcmp(verb, "list") == 0) {
+		struct gg_exemption *ex = NULL;
+		size_t n = 0;
+
+		if (gg_store_exemption_list(c->st, &ex, &n) != GG_OK)
+			return store_fail(c, "cannot list the exemptions");
+		for (size_t i = 0; i < n; i++)
+			printf("%s %s\n", ex[i].kind == GG_EXEMPT_CIDR ? "cidr" : "user",
+			       ex[i].value);
+		if (n == 0)
+			printf("No exemptions.\n");
+		free(ex);
+		return 0;
+	}
+	if (strcmp(verb, "add") != 0 && strcmp(verb, "remove") != 0)
+		return usage_error("maintenance exempt: expected add, remove or list, not '%s'",
+				   verb);
+	if (!c->a.cidr == !c->a.user)
+		return usage_error("maintenance exempt %s: give one of --cidr C or --user U", verb);
+	kind = c->a.cidr ? GG_EXEMPT_CIDR : GG_EXEMPT_USER;
+	value = c->a.cidr ? c->a.cidr : c->a.user;
+	actor_name(actor, sizeof(actor));
+	if (strcmp(verb, "add") == 0)
+		rc = gg_store_exemption_add(c->st, kind, value, 0, actor);
+	else
+		rc = gg_store_exemption_remove(c->st, kind, value, 0, actor);
+	if (rc != GG_OK)
+		return store_fail(c, strcmp(verb, "add") == 0 ? "cannot add the exemption"
+							      : "cannot remove the exemption");
+	printf("%s %s %s\n", kind == GG_EXEMPT_CIDR ? "Network" : "User", value,
+	       strcmp(verb, "add") == 0 ? "may push in maintenance mode"
+					: "may no longer push in maintenance mode");
+	return 0;
 }
 
 /* ---- users ---- */
@@ -1636,12 +1956,25 @@ static const struct command commands[] = {
     {"registry", "cert", 0, 0, C, cmd_registry_cert, "registry cert",
      "print a certificate (PEM) of the registry signing key, for the registry's\n"
      "      auth.token.rootcertbundle"},
-    {"maintenance", "on", 0, 0, C | O_MESSAGE, cmd_maintenance_on, "maintenance on [--message M]",
-     "turn maintenance mode on (--message \"\" clears the message; without it, it is kept)"},
+    {"maintenance", "on", 0, 0, C | O_MESSAGE | O_WAIT | O_TIMEOUT, cmd_maintenance_on,
+     "maintenance on [--message M] [--wait [--timeout 60s]]",
+     "turn maintenance mode on (--message \"\" clears the message; without it, it is kept);\n"
+     "      --wait returns once no write is in flight on any node (exit 1 on timeout)"},
     {"maintenance", "off", 0, 0, C, cmd_maintenance_off, "maintenance off",
-     "turn maintenance mode off"},
+     "turn maintenance mode off (a scheduled window in force stays in force)"},
     {"maintenance", "status", 0, 0, C, cmd_maintenance_status, "maintenance status",
-     "show maintenance mode and message; exit 0 when on, 1 when off"},
+     "show maintenance mode, message, windows, exemptions and writes in flight;\n"
+     "      exit 0 when on, 1 when off"},
+    {"maintenance", "schedule", 0, 2, C | O_START | O_END | O_MESSAGE | O_NOTICE,
+     cmd_maintenance_schedule,
+     "maintenance schedule --start T --end T [--message M] [--notice 30m]\n"
+     "       | maintenance schedule list [--all] | maintenance schedule cancel ID",
+     "schedule a maintenance window (T: 2026-05-01T22:00:00Z, \"2026-05-01 22:00\" UTC,\n"
+     "      @UNIXTIME, or +DURATION from now; --end +DURATION counts from the start);\n"
+     "      git users and the web banner are told --notice ahead (default 30m)"},
+    {"maintenance", "exempt", 1, 1, C | O_CIDR | O_USER, cmd_maintenance_exempt,
+     "maintenance exempt add|remove (--cidr C | --user U) | maintenance exempt list",
+     "source networks and users that may still push in maintenance mode (none by default)"},
     {"user", "create", 1, 1, C | O_EMAIL | O_NAME | O_PASSWORD | O_ADMIN, cmd_user_create,
      "user create USERNAME --email E [--name N] [--password PW] [--admin]",
      "create a user (refused in maintenance mode)"},
@@ -1709,6 +2042,12 @@ static void print_usage(FILE *out)
 		     "Commands:\n");
 	for (size_t i = 0; i < command_count; i++)
 		fprintf(out, "  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
+	fprintf(out, "  db copy [--from sqlite:PATH] --to postgresql://...\n      copy every row "
+		     "of a SQLite store into a new PostgreSQL database\n");
+	fprintf(out, "  geo sync [--follow [--interval S]] | geo status\n      a Geo secondary's "
+		     "repository replication and the replication status (docs/FAILOVER.md)\n");
+	fprintf(out, "  repack (PROJECT | --all) [--full]\n      record which pack clones may "
+		     "reuse byte for byte; --full writes a new pack of the reachable objects\n");
 	fprintf(out,
 		"\nOptions:\n"
 		"  --config FILE  configuration file (default: $GITGATE_CONFIG, else %s)\n"
@@ -1834,6 +2173,27 @@ static int parse_command_args(const struct command *cmd, int argc, char **argv, 
 		case O_DATABASE_URL:
 			a->database_url = optarg;
 			break;
+		case O_START:
+			a->start = optarg;
+			break;
+		case O_END:
+			a->end = optarg;
+			break;
+		case O_NOTICE:
+			a->notice = optarg;
+			break;
+		case O_CIDR:
+			a->cidr = optarg;
+			break;
+		case O_USER:
+			a->user = optarg;
+			break;
+		case O_WAIT:
+			a->wait = true;
+			break;
+		case O_TIMEOUT:
+			a->timeout = optarg;
+			break;
 		}
 	}
 	a->argc = argc - optind;
@@ -1880,6 +2240,12 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no command given");
+	if (strcmp(argv[optind], "geo") == 0) /* gatectl_geo.c parses its own arguments */
+		return gg_gatectl_geo_main(config, argc - optind, argv + optind);
+	if (strcmp(argv[optind], "db") == 0) /* gatectl_db.c, likewise */
+		return gg_gatectl_db_main(config, argc - optind, argv + optind);
+	if (strcmp(argv[optind], "repack") == 0) /* gatectl_repack.c parses its own arguments */
+		return gg_gatectl_repack_main(config, argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		print_usage(stdout);
 		return 0;

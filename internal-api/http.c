@@ -28,6 +28,7 @@
 #include "app.h"
 #include "log.h"
 #include "messages.h"
+#include "metrics.h"
 #include "readonly.h"
 #include "route.h"
 
@@ -43,6 +44,7 @@ struct request_ctx {
 	struct gg_buf body;
 	bool started;	   /* the access handler has seen this request */
 	bool too_large;	   /* the body went over GG_HTTP_BODY_MAX */
+	bool nul_in_form;  /* a form field held a NUL byte */
 	uint64_t received; /* body bytes seen, kept or not */
 
 	struct form_field *form;
@@ -324,6 +326,10 @@ static enum MHD_Result on_form_field(void *cls, enum MHD_ValueKind kind, const c
 
 	if (!key)
 		return MHD_YES;
+	if (size && memchr(data, '\0', size)) {
+		ctx->nul_in_form = true; /* the value would be read cut at the NUL */
+		return MHD_NO;
+	}
 	/* Later chunks of a long value continue the newest field of that name. */
 	if (off > 0)
 		for (size_t i = ctx->n_form; i-- > 0;)
@@ -355,8 +361,22 @@ static enum MHD_Result on_form_field(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+/* True when a JSON text escapes a NUL (\u0000): cJSON would hand the string
+ * out cut at the NUL, so "grp/a\u0000b" would be read as "grp/a". */
+static bool json_escapes_nul(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len && strncmp(s + i + 2, "0000", 4) == 0)
+			return true;
+		i++; /* the escaped character, which may be a backslash */
+	}
+	return false;
+}
+
 /* Parse the body as JSON or as a form, by its Content-Type.  -1 for a body
- * that claims to be JSON but is not. */
+ * that claims to be JSON but is not, or that holds a NUL in a string. */
 static int parse_body(struct request_ctx *ctx)
 {
 	const char *ct = gg_http_header(&ctx->req, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -365,6 +385,8 @@ static int parse_body(struct request_ctx *ctx)
 	if (ctx->body.len == 0)
 		return 0;
 	if (content_type_is(ct, "application/json")) {
+		if (json_escapes_nul(ctx->body.data, ctx->body.len))
+			return -1;
 		ctx->req.json = cJSON_ParseWithLength(ctx->body.data, ctx->body.len);
 		return ctx->req.json ? 0 : -1;
 	}
@@ -375,6 +397,8 @@ static int parse_body(struct request_ctx *ctx)
 			return 0;
 		MHD_post_process(pp, ctx->body.data, ctx->body.len);
 		MHD_destroy_post_processor(pp);
+		if (ctx->nul_in_form)
+			return -1;
 	}
 	return 0;
 }
@@ -508,6 +532,7 @@ static enum MHD_Result send_response(struct request_ctx *ctx, struct gg_http_res
 			gg_warn("header %s refused", res->headers[i].name);
 	ret = MHD_queue_response(ctx->conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
+	gg_metrics_request(ctx->req.path, res->status);
 	if (res->status >= 500)
 		gg_warn("%s %s -> %d", ctx->req.method, ctx->req.path, res->status);
 	else
@@ -531,7 +556,8 @@ static void handle(struct request_ctx *ctx, struct gg_http_response *res)
 	req->body = ctx->body.data ? ctx->body.data : "";
 	req->body_len = ctx->body.len;
 	req->wants_html = decide_wants_html(req);
-	if (parse_body(ctx) < 0) {
+	/* A NUL in the path or the query would cut what the handlers read. */
+	if (strstr(req->raw_url, "%00") || parse_body(ctx) < 0) {
 		gg_http_message(res, 400, GG_MSG_BAD_REQUEST);
 		return;
 	}

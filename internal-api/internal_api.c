@@ -14,6 +14,15 @@
  *   6. the project is not read-only (pushes only);
  *   7. protected branches, when the hook gave real ref changes.
  *
+ * Maintenance is in force when switched on or within a scheduled window (the
+ * store decides, maintenance.h); an exempt source network or user passes
+ * step 2, is logged and leaves an audit event.  Every answer says so when a
+ * window is announced (gl_console_messages).
+ *
+ * pre_receive and post_receive keep the writes in flight in the store, keyed
+ * by the session's X-Request-Id, so that `gatectl maintenance on --wait` can
+ * drain every node.
+ *
  * gate-hook relies on steps 1 and 2 coming before identity: it asks about a
  * push nobody is named for without an identity, and takes "unknown user" as
  * "the instance-wide checks passed" (api_client.h).
@@ -27,12 +36,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "access.h"
 #include "app.h"
 #include "gg_jwt.h"
 #include "log.h"
+#include "maintenance.h"
 #include "messages.h"
+#include "metrics.h"
 #include "route.h"
 #include "sshkey.h"
 
@@ -40,7 +52,8 @@
 #define GG_REVISION "unknown"
 #endif
 
-#define KEY_TOUCH_INTERVAL (24 * 3600) /* s between last_used_at updates, as GitLab */
+#define KEY_TOUCH_INTERVAL  (24 * 3600) /* s between last_used_at updates, as GitLab */
+#define WRITE_IN_FLIGHT_TTL 3600	/* s a write in flight is kept without post_receive */
 
 enum git_action { ACTION_UPLOAD_PACK, ACTION_RECEIVE_PACK, ACTION_UPLOAD_ARCHIVE };
 
@@ -65,9 +78,38 @@ static bool authenticate_shell(struct gg_http_request *req, struct gg_http_respo
 	return false;
 }
 
+/* Why the decision being made on this thread was refused, for the metrics. */
+static _Thread_local enum gg_refusal refusal_reason;
+
+static enum gg_refusal refusal_of(const char *message)
+{
+	static const struct {
+		const char *message;
+		enum gg_refusal reason;
+	} reasons[] = {
+	    {GG_MSG_MAINTENANCE_PUSH, GG_REFUSAL_MAINTENANCE},
+	    {GG_MSG_GEO_SECONDARY_PUSH, GG_REFUSAL_SECONDARY},
+	    {GG_MSG_UNKNOWN_KEY, GG_REFUSAL_IDENTITY},
+	    {GG_MSG_UNKNOWN_USER, GG_REFUSAL_IDENTITY},
+	    {GG_MSG_ACCOUNT_BLOCKED, GG_REFUSAL_IDENTITY},
+	    {GG_MSG_PROJECT_NOT_FOUND, GG_REFUSAL_NOT_FOUND},
+	    {GG_MSG_PROTECTED_BRANCH, GG_REFUSAL_PROTECTED_BRANCH},
+	    {GG_MSG_UNKNOWN_ACTION, GG_REFUSAL_INVALID},
+	    {GG_MSG_BAD_REQUEST, GG_REFUSAL_INVALID},
+	    {GG_MSG_INTERNAL_ERROR, GG_REFUSAL_ERROR},
+	};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strncmp(message, reasons[i].message, strlen(reasons[i].message)) == 0)
+			return reasons[i].reason;
+	return GG_REFUSAL_ACCESS;
+}
+
 static void deny(struct gg_http_response *res, int status, const char *message)
 {
 	cJSON *o = cJSON_CreateObject();
+
+	refusal_reason = refusal_of(message);
 
 	cJSON_AddFalseToObject(o, "status");
 	cJSON_AddStringToObject(o, "message", message);
@@ -295,10 +337,21 @@ static int check_changes(struct gg_http_request *req, struct gg_http_response *r
 	return 0;
 }
 
-static const char *maintenance_text(const struct gg_settings *settings)
+/* The standard refusal (exactly, SPEC §3), and the custom message in force in
+ * gl_console_messages, which sshd-gate prints under it (SPEC §7: GitLab shows
+ * the message only in the web banner). */
+static void deny_maintenance(struct gg_http_response *res, const struct gg_settings *settings)
 {
-	return settings->maintenance_mode_message[0] ? settings->maintenance_mode_message
-						     : GG_MSG_MAINTENANCE_BANNER;
+	const char *custom = gg_maintenance_custom_message(settings);
+	cJSON *o = cJSON_CreateObject(), *messages;
+
+	refusal_reason = GG_REFUSAL_MAINTENANCE;
+	cJSON_AddFalseToObject(o, "status");
+	cJSON_AddStringToObject(o, "message", GG_MSG_MAINTENANCE_PUSH);
+	messages = cJSON_AddArrayToObject(o, "gl_console_messages");
+	if (custom[0])
+		cJSON_AddItemToArray(messages, cJSON_CreateString(custom));
+	gg_http_json(res, 401, o);
 }
 
 static void allowed_answer(struct gg_http_request *req, struct gg_http_response *res,
@@ -339,13 +392,84 @@ static void allowed_answer(struct gg_http_request *req, struct gg_http_response 
 	cJSON_AddStringToObject(repo, "gl_repository", gl_repository);
 	cJSON_AddStringToObject(repo, "gl_project_path", project->full_path);
 	messages = cJSON_AddArrayToObject(o, "gl_console_messages");
-	/* Unlike GitLab, git users are told about maintenance too (SPEC §7). */
+	/* Unlike GitLab, git users are told about maintenance too (SPEC §7),
+	 * and about a window to come. */
 	if (settings->maintenance_mode)
-		cJSON_AddItemToArray(messages, cJSON_CreateString(maintenance_text(settings)));
+		cJSON_AddItemToArray(messages, cJSON_CreateString(gg_maintenance_text(settings)));
+	if (settings->window_state == GG_WINDOW_ANNOUNCED) {
+		char notice[GG_MESSAGE_MAX];
+
+		gg_maintenance_notice(notice, sizeof(notice), settings);
+		cJSON_AddItemToArray(messages, cJSON_CreateString(notice));
+	}
 	gg_http_json(res, 200, o);
 }
 
-static void decide_allowed(struct gg_http_request *req, struct gg_http_response *res)
+/* An exempted push, to be logged once the read snapshot is over. */
+struct exemption_use {
+	bool used;
+	char why[GG_NAME_MAX + 16];
+	char project[GG_PATH_MAX];
+	char username[GG_NAME_MAX];
+};
+
+/* The user a push names (key, username or user id), for the exemptions; ""
+ * when none or unknown.  Identity itself is checked later, in order. */
+static void named_user(struct gg_http_request *req, char *out, size_t cap)
+{
+	const char *key_id = gg_http_param(req, "key_id");
+	const char *username = gg_http_param(req, "username");
+	const char *user_id = gg_http_param(req, "user_id");
+	struct gg_user user;
+	struct gg_key key;
+	int rc = GG_ENOTFOUND;
+
+	out[0] = '\0';
+	if (key_id) {
+		int64_t id = parse_id(key_id, "key-");
+
+		if (id && gg_store_key_get(req->store, id, &key) == GG_OK && key.user_id)
+			rc = gg_store_user_get(req->store, key.user_id, &user);
+	} else if (username) {
+		rc = gg_store_user_get_by_username(req->store, username, &user);
+	} else if (user_id) {
+		int64_t id = parse_id(user_id, "user-");
+
+		rc = id ? gg_store_user_get(req->store, id, &user) : GG_ENOTFOUND;
+	}
+	if (rc == GG_OK && !user.blocked)
+		snprintf(out, cap, "%s", user.username);
+}
+
+/* Step 2 in maintenance: 0 when the push may go on (exempt), -1 with the
+ * refusal in res. */
+static int check_maintenance(struct gg_http_request *req, struct gg_http_response *res,
+			     const struct gg_settings *settings, struct exemption_use *use)
+{
+	const char *check_ip = gg_http_param(req, "check_ip");
+	int rc;
+
+	named_user(req, use->username, sizeof(use->username));
+	rc = gg_maintenance_exempt(req->store, check_ip, use->username, use->why, sizeof(use->why));
+	if (rc < 0) {
+		gg_error("cannot read the maintenance exemptions: %s", gg_store_errmsg(req->store));
+		deny(res, 500, GG_MSG_INTERNAL_ERROR);
+		return -1;
+	}
+	if (rc == 0) {
+		deny_maintenance(res, settings);
+		return -1;
+	}
+	/* A push is checked twice (start, then its real changes): count it once. */
+	if (!gg_http_param(req, "changes") || strcmp(gg_http_param(req, "changes"), "_any") == 0)
+		use->used = true;
+	snprintf(use->project, sizeof(use->project), "%s",
+		 gg_http_param(req, "project") ? gg_http_param(req, "project") : "");
+	return 0;
+}
+
+static void decide_allowed(struct gg_http_request *req, struct gg_http_response *res,
+			   struct exemption_use *use)
 {
 	struct gg_settings settings;
 	struct gg_project project;
@@ -369,10 +493,8 @@ static void decide_allowed(struct gg_http_request *req, struct gg_http_response 
 		deny(res, 500, GG_MSG_INTERNAL_ERROR);
 		return;
 	}
-	if (push && settings.maintenance_mode) {
-		deny(res, 401, GG_MSG_MAINTENANCE_PUSH);
+	if (push && settings.maintenance_mode && check_maintenance(req, res, &settings, use) < 0)
 		return;
-	}
 	if (push && req->app->secondary) {
 		deny(res, 401, GG_MSG_GEO_SECONDARY_PUSH);
 		return;
@@ -398,6 +520,7 @@ static void decide_allowed(struct gg_http_request *req, struct gg_http_response 
 		deny(res, 401,
 		     project.read_only_message[0] ? project.read_only_message
 						  : GG_MSG_PROJECT_READ_ONLY);
+		refusal_reason = GG_REFUSAL_READ_ONLY_PROJECT;
 		return;
 	}
 	changes = gg_http_param(req, "changes");
@@ -407,14 +530,45 @@ static void decide_allowed(struct gg_http_request *req, struct gg_http_response 
 	allowed_answer(req, res, &actor, &project, &settings);
 }
 
+/* An exempted push: a log line, a counter and an audit event (written after
+ * the read snapshot, which may not write). */
+static void log_exemption(struct gg_http_request *req, const struct exemption_use *use)
+{
+	const char *check_ip = gg_http_param(req, "check_ip");
+	struct gg_audit_event e;
+
+	gg_info("push to %s by %s from %s allowed in maintenance mode: exempt %s", use->project,
+		use->username[0] ? use->username : "?", check_ip ? check_ip : "?", use->why);
+	gg_metrics_exempted_write();
+	memset(&e, 0, sizeof(e));
+	snprintf(e.actor, sizeof(e.actor), "%s", use->username[0] ? use->username : "?");
+	snprintf(e.action, sizeof(e.action), "maintenance.exempt_push");
+	snprintf(e.target, sizeof(e.target), "%.*s", (int)sizeof(e.target) - 1, use->project);
+	snprintf(e.new_value, sizeof(e.new_value), "project %s from %s, exempt %s", use->project,
+		 check_ip ? check_ip : "?", use->why);
+	if (gg_store_audit_add(req->store, &e) != GG_OK)
+		gg_warn("cannot record the exempted push: %s", gg_store_errmsg(req->store));
+}
+
 /* Every read of one decision comes from one snapshot of the store. */
 static void handle_allowed(struct gg_http_request *req, struct gg_http_response *res)
 {
-	bool snapshot = gg_store_read_begin(req->store) == GG_OK;
+	struct exemption_use use = {0};
+	struct timespec t0, t1;
+	bool snapshot;
 
-	decide_allowed(req, res);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	refusal_reason = GG_REFUSAL_ACCESS;
+	snapshot = gg_store_read_begin(req->store) == GG_OK;
+	decide_allowed(req, res, &use);
 	if (snapshot)
 		gg_store_read_end(req->store);
+	if (use.used && res->status == 200)
+		log_exemption(req, &use);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gg_metrics_allowed((double)(t1.tv_sec - t0.tv_sec) +
+			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+			   res->status == 200, refusal_reason);
 }
 
 static void handle_authorized_keys(struct gg_http_request *req, struct gg_http_response *res)
@@ -499,12 +653,73 @@ static void handle_check(struct gg_http_request *req, struct gg_http_response *r
 	gg_http_json(res, db_ok ? 200 : 503, o);
 }
 
+/* The session's X-Request-Id as sent (not one gate-api made up), or NULL. */
+static const char *session_request_id(struct gg_http_request *req)
+{
+	const char *given = gg_http_header(req, "X-Request-Id");
+
+	return given && strcmp(given, req->correlation_id) == 0 ? req->correlation_id : NULL;
+}
+
+/* Record the push as in flight until post_receive (drain).  Never fails the
+ * push: a write the store could not record only makes a drain shorter. */
+static void write_begin(struct gg_http_request *req)
+{
+	const char *request_id = session_request_id(req);
+	const char *gl_repository = gg_http_param(req, "gl_repository");
+	const char *node = gg_http_param(req, "node");
+	const char *who = gg_http_param(req, "identifier");
+	struct gg_write_in_flight w;
+	struct gg_project project;
+	struct gg_user user;
+	int64_t id = parse_id(gl_repository, "project-");
+
+	if (!request_id) {
+		gg_warn("pre_receive %s without X-Request-Id: not counted as in flight",
+			gl_repository ? gl_repository : "?");
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	snprintf(w.request_id, sizeof(w.request_id), "%s", request_id);
+	snprintf(w.node, sizeof(w.node), "%s", node && *node ? node : gg_http_client_ip(req));
+	if (id && gg_store_project_get(req->store, id, &project) == GG_OK)
+		snprintf(w.project, sizeof(w.project), "%s", project.full_path);
+	else
+		snprintf(w.project, sizeof(w.project), "%s", gl_repository ? gl_repository : "");
+	id = parse_id(who, "user-");
+	if (id && gg_store_user_get(req->store, id, &user) == GG_OK)
+		snprintf(w.username, sizeof(w.username), "%s", user.username);
+	w.started_at = gg_now();
+	w.expires_at = w.started_at + WRITE_IN_FLIGHT_TTL;
+	if (gg_store_write_begin(req->store, &w) != GG_OK)
+		gg_warn("cannot record the write to %s in flight: %s", w.project,
+			gg_store_errmsg(req->store));
+	else
+		gg_info("write to %s in flight (node %s)", w.project, w.node);
+}
+
+static void write_end(struct gg_http_request *req)
+{
+	const char *request_id = session_request_id(req);
+	int rc;
+
+	if (!request_id)
+		return;
+	rc = gg_store_write_end(req->store, request_id);
+	if (rc == GG_OK)
+		gg_info("write %s finished", request_id);
+	else if (rc != GG_ENOTFOUND)
+		gg_warn("cannot end the write %s in flight: %s", request_id,
+			gg_store_errmsg(req->store));
+}
+
 static void handle_pre_receive(struct gg_http_request *req, struct gg_http_response *res)
 {
 	cJSON *o;
 
 	if (!authenticate_shell(req, res))
 		return;
+	write_begin(req);
 	o = cJSON_CreateObject();
 	cJSON_AddTrueToObject(o, "reference_counter_increased");
 	gg_http_json(res, 200, o);
@@ -517,12 +732,13 @@ static void handle_post_receive(struct gg_http_request *req, struct gg_http_resp
 
 	if (!authenticate_shell(req, res))
 		return;
+	write_end(req);
 	o = cJSON_CreateObject();
 	messages = cJSON_AddArrayToObject(o, "messages");
 	if (gg_store_settings_get(req->store, &settings) == GG_OK && settings.maintenance_mode) {
 		cJSON *m = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(m, "message", maintenance_text(&settings));
+		cJSON_AddStringToObject(m, "message", gg_maintenance_text(&settings));
 		cJSON_AddStringToObject(m, "type", "alert");
 		cJSON_AddItemToArray(messages, m);
 	}
@@ -537,5 +753,7 @@ const struct gg_route gg_internal_routes[] = {
     {"GET", "/api/v4/internal/check", handle_check},
     {"POST", "/api/v4/internal/pre_receive", handle_pre_receive},
     {"POST", "/api/v4/internal/post_receive", handle_post_receive},
+    /* Not the internal API, but as close to the hot path: metrics.c. */
+    {"GET", "/metrics", gg_metrics_handle},
     {NULL, NULL, NULL},
 };

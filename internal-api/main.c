@@ -17,7 +17,9 @@
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "maintenance.h"
 #include "registry_key.h"
+#include "sdnotify.h"
 #include "store.h"
 
 static void usage(FILE *out)
@@ -127,13 +129,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gate-api: %s\n", err);
 		goto done;
 	}
+	if (gg_maintenance_clock_start(&app) < 0)
+		gg_warn("cannot start the maintenance window clock");
 	gg_info("listening on http://%s%s%s:%u (%u threads%s)",
 		strchr(cfg.api_listen, ':') ? "[" : "", cfg.api_listen,
 		strchr(cfg.api_listen, ':') ? "]" : "", (unsigned)app.port, app.threads,
 		app.secondary ? ", Geo secondary" : "");
+	gg_sd_notify("READY=1");
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;
+	gg_sd_notify("STOPPING=1");
 	gg_info("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	gg_maintenance_clock_stop();
 	gg_app_stop(&app);
 	gg_info("stopped");
 	rc = 0;

@@ -26,24 +26,24 @@
 
 const struct gg_readonly_rule gg_readonly_allowlist[] = {
     {"POST", GG_MATCH_EXACT, "/admin/application_settings/general",
-     "admin UI settings (so maintenance can be switched off)"},
-    {"PUT", GG_MATCH_EXACT, "/api/v4/application/settings", "settings API"},
-    {"POST", GG_MATCH_EXACT, "/users/sign_in", "log in"},
-    {"POST", GG_MATCH_EXACT, "/users/sign_out", "log out"},
-    {"POST", GG_MATCH_EXACT, "/oauth/token", "token sign-in (first login on a secondary)"},
-    {"POST", GG_MATCH_EXACT, "/admin/session", "admin mode"},
-    {"POST", GG_MATCH_EXACT, "/admin/session/destroy", "admin mode"},
-    {"POST", GG_MATCH_SUFFIX, "/compare", "Git revision routes"},
-    {"POST", GG_MATCH_SUFFIX, ".git/git-upload-pack", "clone and fetch over HTTP"},
-    {"POST", GG_MATCH_PREFIX, "/api/v3/internal/", "the internal API"},
-    {"POST", GG_MATCH_PREFIX, "/api/v4/internal/", "the internal API"},
-    {"POST", GG_MATCH_EXACT, "/admin/sidekiq", "background-job admin"},
-    {"POST", GG_MATCH_PREFIX, "/admin/sidekiq/", "background-job admin"},
-    {"POST", GG_MATCH_EXACT, "/admin/geo", "Geo node admin"},
-    {"POST", GG_MATCH_PREFIX, "/admin/geo/", "Geo node admin"},
-    {"POST", GG_MATCH_CONTAINS, "/api/v3/geo_replication", "Geo admin actions"},
-    {"POST", GG_MATCH_CONTAINS, "/api/v4/geo_replication", "Geo admin actions"},
-    {"POST", GG_MATCH_EXACT, "/api/graphql", "queries pass; graphql.c refuses mutations"},
+     "admin UI settings (so maintenance can be switched off)", true},
+    {"PUT", GG_MATCH_EXACT, "/api/v4/application/settings", "settings API", true},
+    {"POST", GG_MATCH_EXACT, "/users/sign_in", "log in", false},
+    {"POST", GG_MATCH_EXACT, "/users/sign_out", "log out", false},
+    {"POST", GG_MATCH_EXACT, "/oauth/token", "token sign-in (first login on a secondary)", false},
+    {"POST", GG_MATCH_EXACT, "/admin/session", "admin mode", false},
+    {"POST", GG_MATCH_EXACT, "/admin/session/destroy", "admin mode", false},
+    {"POST", GG_MATCH_SUFFIX, "/compare", "Git revision routes", false},
+    {"POST", GG_MATCH_SUFFIX, ".git/git-upload-pack", "clone and fetch over HTTP", false},
+    {"POST", GG_MATCH_PREFIX, "/api/v3/internal/", "the internal API", false},
+    {"POST", GG_MATCH_PREFIX, "/api/v4/internal/", "the internal API", false},
+    {"POST", GG_MATCH_EXACT, "/admin/sidekiq", "background-job admin", false},
+    {"POST", GG_MATCH_PREFIX, "/admin/sidekiq/", "background-job admin", false},
+    {"POST", GG_MATCH_EXACT, "/admin/geo", "Geo node admin", false},
+    {"POST", GG_MATCH_PREFIX, "/admin/geo/", "Geo node admin", false},
+    {"POST", GG_MATCH_CONTAINS, "/api/v3/geo_replication", "Geo admin actions", false},
+    {"POST", GG_MATCH_CONTAINS, "/api/v4/geo_replication", "Geo admin actions", false},
+    {"POST", GG_MATCH_EXACT, "/api/graphql", "queries pass; graphql.c refuses mutations", false},
 };
 const size_t gg_readonly_allowlist_len =
     sizeof(gg_readonly_allowlist) / sizeof(gg_readonly_allowlist[0]);
@@ -160,6 +160,11 @@ static bool method_is_safe(const char *method)
 
 bool gg_readonly_allowed(const char *method, const char *path)
 {
+	return gg_readonly_allowed_on(method, path, false);
+}
+
+bool gg_readonly_allowed_on(const char *method, const char *path, bool secondary)
+{
 	char norm[NORMALISED_MAX];
 	size_t len;
 
@@ -173,6 +178,8 @@ bool gg_readonly_allowed(const char *method, const char *path)
 	for (size_t i = 0; i < gg_readonly_allowlist_len; i++) {
 		const struct gg_readonly_rule *rule = &gg_readonly_allowlist[i];
 
+		if (secondary && rule->maintenance_only)
+			continue;
 		if (strcmp(method, rule->method) == 0 && rule_matches(rule, norm, len))
 			return true;
 	}
@@ -240,7 +247,8 @@ bool gg_readonly_check(struct gg_http_request *req, struct gg_http_response *res
 {
 	char location[1024];
 
-	if (gg_readonly_allowed(req->method, req->raw_url ? req->raw_url : req->path))
+	if (gg_readonly_allowed_on(req->method, req->raw_url ? req->raw_url : req->path,
+				   req->app && req->app->secondary))
 		return true;
 	if (!gg_readonly_active(req))
 		return true;

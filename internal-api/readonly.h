@@ -33,6 +33,7 @@ struct gg_readonly_rule {
 	enum gg_readonly_match match;
 	const char *pattern;
 	const char *reason;
+	bool maintenance_only; /* passes in maintenance mode, never on a Geo secondary */
 };
 
 /* The allowlist itself, for tests and documentation. */
@@ -48,6 +49,11 @@ int gg_readonly_normalise(const char *path, char *out, size_t outlen);
 /* May method on path (as received: with its query string and percent-encoding)
  * pass while the instance is read-only?  Pure: no store, no state. */
 bool gg_readonly_allowed(const char *method, const char *path);
+
+/* The same on a Geo secondary (secondary true), where the rows marked
+ * maintenance_only (the settings routes) do not apply: a secondary's settings
+ * are the primary's, replicated. */
+bool gg_readonly_allowed_on(const char *method, const char *path, bool secondary);
 
 /* Is the instance read-only right now (maintenance mode on, read fresh from the
  * store, or a Geo secondary)?  A store error counts as read-only. */

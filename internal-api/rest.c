@@ -201,6 +201,11 @@ void gg_rest_store_error(struct gg_http_request *req, struct gg_http_response *r
 	case GG_EREADONLY:
 		gg_http_message(res, 403, GG_MSG_READ_ONLY);
 		break;
+	case GG_EBUSY: /* another process holds the database longer than busy_timeout */
+		gg_warn("%s %s: store: %s", req->method, req->path, gg_store_errmsg(req->store));
+		gg_http_message(res, 503, GG_MSG_STORE_BUSY);
+		gg_http_add_header(res, "Retry-After", "5");
+		break;
 	default:
 		gg_error("%s %s: store: %s", req->method, req->path, gg_store_errmsg(req->store));
 		gg_http_message(res, 500, GG_MSG_INTERNAL_ERROR);

@@ -16,6 +16,8 @@
  * account all fail the same way for the OAuth grant; the web form tells a
  * blocked user why, but only after the right password.
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,121 @@ static const char *credential(const struct gg_http_request *req, const char *nam
 	if (item && cJSON_IsString(item))
 		return item->valuestring;
 	return gg_http_param(req, name);
+}
+
+/* ---- password guessing: failures counted per login and per client address ----
+ *
+ * After GG_SIGNIN_MAX_FAILURES failed passwords for one login, or
+ * GG_SIGNIN_MAX_FAILURES_IP from one address, within GG_SIGNIN_WINDOW seconds,
+ * both password routes answer 429 GG_MSG_TOO_MANY_SIGN_INS (right password
+ * or not) until the window has passed.  A successful sign-in clears its
+ * login's count.  The table is in memory (per gate-api process), small and
+ * fixed: when full, the oldest entry makes room. */
+#define GG_SIGNIN_MAX_FAILURES	  10
+#define GG_SIGNIN_MAX_FAILURES_IP 100
+#define GG_SIGNIN_WINDOW	  600
+#define GUESS_SLOTS		  1024
+
+struct guess_slot {
+	char key[72]; /* "u:<login, lowercased>" or "i:<address>"; "" when free */
+	int failures;
+	int64_t since;
+};
+
+static struct guess_slot guess_table[GUESS_SLOTS];
+static pthread_mutex_t guess_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void guess_key(char out[72], char kind, const char *what)
+{
+	size_t i = 0;
+
+	out[0] = kind;
+	out[1] = ':';
+	for (; what && what[i] && i < 69; i++)
+		out[i + 2] = (char)tolower((unsigned char)what[i]);
+	out[i + 2] = '\0';
+}
+
+/* The live slot of key (NULL when none); with make, a fresh one when needed. */
+static struct guess_slot *guess_find(const char *key, int64_t now, bool make)
+{
+	struct guess_slot *oldest = &guess_table[0];
+
+	for (size_t i = 0; i < GUESS_SLOTS; i++) {
+		struct guess_slot *s = &guess_table[i];
+
+		if (s->key[0] && now - s->since >= GG_SIGNIN_WINDOW)
+			s->key[0] = '\0';
+		if (s->key[0] && strcmp(s->key, key) == 0)
+			return s;
+		if (!s->key[0] || (oldest->key[0] && s->since < oldest->since))
+			oldest = s;
+	}
+	if (!make)
+		return NULL;
+	snprintf(oldest->key, sizeof(oldest->key), "%s", key);
+	oldest->failures = 0;
+	oldest->since = now;
+	return oldest;
+}
+
+/* True when this login or address has used up its failures. */
+static bool guesses_exhausted(const struct gg_http_request *req, const char *login)
+{
+	char ku[72], ki[72];
+	struct guess_slot *s;
+	int64_t now = gg_now();
+	bool out = false;
+
+	guess_key(ku, 'u', login);
+	guess_key(ki, 'i', gg_http_client_ip(req));
+	pthread_mutex_lock(&guess_lock);
+	s = guess_find(ku, now, false);
+	out |= s && s->failures >= GG_SIGNIN_MAX_FAILURES;
+	s = guess_find(ki, now, false);
+	out |= s && s->failures >= GG_SIGNIN_MAX_FAILURES_IP;
+	pthread_mutex_unlock(&guess_lock);
+	return out;
+}
+
+static void guess_failed(const struct gg_http_request *req, const char *login)
+{
+	char ku[72], ki[72];
+	struct guess_slot *s;
+	int64_t now = gg_now();
+
+	guess_key(ku, 'u', login);
+	guess_key(ki, 'i', gg_http_client_ip(req));
+	pthread_mutex_lock(&guess_lock);
+	if ((s = guess_find(ku, now, true)))
+		s->failures++;
+	if ((s = guess_find(ki, now, true)))
+		s->failures++;
+	pthread_mutex_unlock(&guess_lock);
+}
+
+static void guess_succeeded(const char *login)
+{
+	char ku[72];
+	struct guess_slot *s;
+
+	guess_key(ku, 'u', login);
+	pthread_mutex_lock(&guess_lock);
+	if ((s = guess_find(ku, gg_now(), false)))
+		s->key[0] = '\0';
+	pthread_mutex_unlock(&guess_lock);
+}
+
+static void too_many_guesses(struct gg_http_request *req, struct gg_http_response *res,
+			     const char *login)
+{
+	char retry[16];
+
+	gg_warn("sign-in for %s from %s refused: too many failed attempts", login,
+		gg_http_client_ip(req));
+	gg_http_message(res, 429, GG_MSG_TOO_MANY_SIGN_INS);
+	snprintf(retry, sizeof(retry), "%d", GG_SIGNIN_WINDOW);
+	gg_http_add_header(res, "Retry-After", retry);
 }
 
 static bool secure_cookies(const struct gg_http_request *req)
@@ -100,12 +217,19 @@ static void sign_in(struct gg_http_request *req, struct gg_http_response *res)
 		sign_in_failed(req, res, GG_MSG_INVALID_CREDENTIALS);
 		return;
 	}
+	if (guesses_exhausted(req, login)) {
+		too_many_guesses(req, res, login);
+		return;
+	}
 	rc = gg_store_user_authenticate(req->store, login, password, &u);
 	if (rc == GG_EDENIED || rc == GG_ENOTFOUND) {
 		gg_info("sign-in failed for %s from %s", login, gg_http_client_ip(req));
+		guess_failed(req, login);
 		sign_in_failed(req, res, GG_MSG_INVALID_CREDENTIALS);
 		return;
 	}
+	if (rc == GG_OK)
+		guess_succeeded(login);
 	if (rc != GG_OK) {
 		gg_rest_store_error(req, res, rc);
 		return;
@@ -222,12 +346,19 @@ static void oauth_token(struct gg_http_request *req, struct gg_http_response *re
 			    "The requested scope is invalid, unknown, or malformed.");
 		return;
 	}
+	if (guesses_exhausted(req, username)) {
+		too_many_guesses(req, res, username);
+		return;
+	}
 	rc = gg_store_user_authenticate(req->store, username, password, &u);
+	if (rc == GG_OK)
+		guess_succeeded(username);
 	if (rc == GG_OK && u.blocked)
 		rc = GG_EDENIED;
 	if (rc == GG_EDENIED || rc == GG_ENOTFOUND) {
 		gg_info("OAuth password grant refused for %s from %s", username,
 			gg_http_client_ip(req));
+		guess_failed(req, username);
 		oauth_error(res, 400, "invalid_grant", GG_MSG_OAUTH_INVALID_GRANT);
 		return;
 	}

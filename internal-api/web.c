@@ -21,6 +21,7 @@
 #include "rest.h"
 #include "route.h"
 #include "web.h"
+#include "web_maintenance.h"
 
 #define SETTINGS_PATH	   "/admin/application_settings/general"
 #define MSG_SETTINGS_SAVED "Application settings saved successfully"
@@ -109,9 +110,11 @@ static int add_projects_table(struct gg_http_request *req, struct gg_buf *b, boo
 
 	if (gg_store_project_list(req->store, &projects, &n) != GG_OK)
 		return gg_buf_puts(b, "<p class=\"error\">The projects cannot be listed.</p>");
-	rc = gg_buf_puts(b, "<table id=\"projects\"><thead><tr><th>Project</th>"
-			    "<th>Visibility</th><th>Default branch</th><th>Created</th></tr>"
-			    "</thead><tbody>");
+	rc = gg_buf_printf(b,
+			   "<table id=\"projects\"><thead><tr><th>Project</th>"
+			   "<th>Visibility</th><th>Default branch</th><th>Created</th>%s</tr>"
+			   "</thead><tbody>",
+			   all ? "<th>Pushes</th>" : "");
 	for (size_t i = 0; i < n; i++) {
 		char date[32];
 
@@ -123,7 +126,11 @@ static int add_projects_table(struct gg_http_request *req, struct gg_buf *b, boo
 		rc |= gg_buf_printf(b, "</td><td><span class=\"badge\">%s</span></td><td>",
 				    gg_rest_visibility_name(projects[i].visibility));
 		rc |= gg_html_text(b, projects[i].default_branch);
-		rc |= gg_buf_printf(b, "</td><td>%s</td></tr>", date);
+		rc |= gg_buf_printf(b, "</td><td>%s</td>", date);
+		/* The admin overview lists every project with its read-only toggle. */
+		if (all)
+			rc |= gg_web_project_read_only_cell(req, b, &projects[i]);
+		rc |= gg_buf_puts(b, "</tr>");
 		shown++;
 	}
 	if (!shown)
@@ -240,7 +247,9 @@ static void settings_page(struct gg_http_request *req, struct gg_http_response *
 			  "placeholder=\"" GG_MSG_MAINTENANCE_BANNER "\">",
 			  s->maintenance_mode ? " checked" : "", GG_MESSAGE_MAX - 1);
 	rc |= gg_html_text(&b, s->maintenance_mode_message);
-	rc |= gg_buf_puts(&b, "</textarea><div><button class=\"btn\" type=\"submit\" "
+	rc |= gg_buf_puts(&b, "</textarea>");
+	rc |= gg_web_maintenance_section(req, &b);
+	rc |= gg_buf_puts(&b, "<div><button class=\"btn\" type=\"submit\" "
 			      "id=\"save-settings\">Save changes</button></div></form></section>");
 	free(s);
 	render_buf(req, res, 200, "General · Settings · Admin", &b, rc);
@@ -262,7 +271,7 @@ static void settings_save(struct gg_http_request *req, struct gg_http_response *
 		return;
 	}
 	if (mode)
-		s->maintenance_mode =
+		s->maintenance_mode = s->maintenance_switch =
 		    strcmp(mode, "1") == 0 || strcmp(mode, "true") == 0 || strcmp(mode, "on") == 0;
 	if (message && !gg_rest_copy(s->maintenance_mode_message,
 				     sizeof(s->maintenance_mode_message), message)) {
@@ -283,7 +292,11 @@ static void settings_save(struct gg_http_request *req, struct gg_http_response *
 	}
 	gg_info("%s turned maintenance mode %s from the web page", req->user->username,
 		s->maintenance_mode ? "on" : "off");
-	gg_http_redirect(res, SETTINGS_PATH, MSG_SETTINGS_SAVED);
+	{
+		const char *err = gg_web_maintenance_save(req);
+
+		gg_http_redirect(res, SETTINGS_PATH, err ? err : MSG_SETTINGS_SAVED);
+	}
 done:
 	free(s);
 }
@@ -369,5 +382,6 @@ const struct gg_route gg_web_routes[] = {
     {"POST", SETTINGS_PATH, settings_save},
     {"GET", "/projects/new", project_new},
     {"POST", "/projects", project_create},
+    {"POST", "/admin/projects/:id/read_only", gg_web_project_read_only},
     {NULL, NULL, NULL},
 };

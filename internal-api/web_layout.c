@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "maintenance.h"
 #include "messages.h"
 #include "web.h"
 
@@ -179,15 +180,30 @@ static int add_banner(struct gg_http_request *req, struct gg_buf *b)
 	if (!s)
 		return -1;
 	if (gg_store_settings_get(req->store, s) != GG_OK) {
+		memset(s, 0, sizeof(*s));
 		s->maintenance_mode = true; /* as the middleware: an error counts as read-only */
-		s->maintenance_mode_message[0] = '\0';
 	}
-	on = s->maintenance_mode || (req->app && req->app->secondary);
+	/* A secondary shows the primary's maintenance (replicated settings) and,
+	 * apart from it, that it is a secondary. */
+	if (req->app && req->app->secondary) {
+		rc |= gg_buf_puts(b, "<div class=\"banner\" role=\"note\" id=\"geo-banner\">");
+		rc |= gg_html_text(b, GG_MSG_GEO_SECONDARY_BANNER);
+		rc |= gg_buf_puts(b, "</div>");
+	}
+	on = s->maintenance_mode;
 	if (on) {
 		rc |= gg_buf_puts(
 		    b, "<div class=\"banner\" role=\"alert\" id=\"maintenance-banner\">");
-		rc |= gg_html_text(b, s->maintenance_mode_message[0] ? s->maintenance_mode_message
-								     : GG_MSG_MAINTENANCE_BANNER);
+		rc |= gg_html_text(b, gg_maintenance_text(s));
+		rc |= gg_buf_puts(b, "</div>");
+	}
+	if (s->window_state == GG_WINDOW_ANNOUNCED) {
+		char notice[GG_MESSAGE_MAX];
+
+		gg_maintenance_notice(notice, sizeof(notice), s);
+		rc |= gg_buf_puts(b,
+				  "<div class=\"banner\" role=\"note\" id=\"maintenance-notice\">");
+		rc |= gg_html_text(b, notice);
 		rc |= gg_buf_puts(b, "</div>");
 	}
 	free(s);

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command.h"
 #include "log.h"
 #include "messages.h"
+#include "metrics.h"
+#include "git/pack_reuse.h"
 #include "util.h"
 
 /* State of one push, shared by the two receive-pack callbacks. */
@@ -139,12 +142,16 @@ done:
 
 /*
  * The repository on disk: <storage_root>/<relative_path>.  gate-api is
- * trusted, but a path that climbs out of the storage root is refused anyway.
+ * trusted, but a path that climbs out of the storage root is refused anyway,
+ * and so is one that leaves it through a symbolic link (the repository or a
+ * namespace directory being a link to elsewhere): the real path must lie
+ * under the storage root's real path.
  */
 static char *repository_path(const struct gg_dispatch *d, const struct gg_api_allowed *a)
 {
 	const char *rel = a->relative_path;
-	char *fallback = NULL, *path = NULL;
+	char *fallback = NULL, *path = NULL, *root_real = NULL, *real = NULL;
+	size_t n;
 
 	if (rel == NULL && a->gl_project_path != NULL)
 		rel = fallback = gg_strdup_printf("%s.git", a->gl_project_path);
@@ -152,9 +159,46 @@ static char *repository_path(const struct gg_dispatch *d, const struct gg_api_al
 	    d->cfg->storage_root == NULL)
 		goto done;
 	path = gg_strdup_printf("%s/%s", d->cfg->storage_root, rel);
+	root_real = realpath(d->cfg->storage_root, NULL);
+	real = path ? realpath(path, NULL) : NULL;
+	n = root_real ? strlen(root_real) : 0;
+	if (!root_real || !real || strncmp(real, root_real, n) != 0 || real[n] != '/') {
+		gg_warn("repository %s is missing or outside the storage root", rel);
+		free(path);
+		path = NULL;
+	}
 done:
+	free(real);
+	free(root_real);
 	free(fallback);
 	return path;
+}
+
+/* /internal/allowed, timed for the latency histogram; a denial is counted by reason. */
+static int ask_allowed(const struct gg_dispatch *d, const struct gg_api_allowed_request *req,
+		       struct gg_api_allowed *a)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = gg_api_allowed(d->api, req, a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gg_metrics_allowed_latency((double)(t1.tv_sec - t0.tv_sec) +
+				   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (rc != GG_API_OK) {
+		gg_metrics_refusal(GG_REFUSAL_UNREACHABLE);
+	} else if (!a->allowed) {
+		bool maintenance = a->message && strncmp(a->message, GG_MSG_MAINTENANCE_PUSH,
+							 strlen(GG_MSG_MAINTENANCE_PUSH)) == 0;
+
+		if (maintenance)
+			gg_metrics_maintenance_seen(true);
+		gg_metrics_refusal(maintenance ? GG_REFUSAL_MAINTENANCE : GG_REFUSAL_DENIED);
+	} else if (strcmp(req->action, "git-receive-pack") == 0) {
+		gg_metrics_maintenance_seen(false);
+	}
+	return rc;
 }
 
 static int check_changes(void *ctx, const char *changes, char *message, size_t msglen)
@@ -173,7 +217,7 @@ static int check_changes(void *ctx, const char *changes, char *message, size_t m
 	int rc;
 
 	set_identity(d, &req, key_id);
-	rc = gg_api_allowed(d->api, &req, &a);
+	rc = ask_allowed(d, &req, &a);
 	if (rc != GG_API_OK) {
 		gg_error("second check of %s: %s", ps->project, gg_api_client_error(d->api));
 		snprintf(message, msglen, "%s", GG_MSG_API_UNREACHABLE);
@@ -186,13 +230,6 @@ static int check_changes(void *ctx, const char *changes, char *message, size_t m
 		ps->refused = true;
 		goto done;
 	}
-	if (ps->gl_repository && gg_api_pre_receive(d->api, ps->gl_repository) != GG_API_OK) {
-		gg_error("pre_receive %s: %s", ps->gl_repository, gg_api_client_error(d->api));
-		snprintf(message, msglen, "%s", GG_MSG_API_UNREACHABLE);
-		ps->refused = true;
-		goto done;
-	}
-	ps->counted = ps->gl_repository != NULL;
 done:
 	gg_api_allowed_clear(&a);
 	return ps->refused ? 1 : 0;
@@ -269,7 +306,26 @@ static int serve(const struct gg_dispatch *d, const struct gg_command *cmd,
 		opts.check_changes = check_changes;
 		opts.post_receive = post_receive;
 		opts.ctx = &ps;
+		opts.max_input_size = d->cfg->git_max_input_size;
+		opts.max_pack_objects = d->cfg->git_max_pack_objects;
+		opts.max_object_size = d->cfg->git_max_object_size;
+		/* The write is in flight (drain) from here until post_receive, on every
+		 * path: pre_receive before the first byte of the pack is read. */
+		if (ps.gl_repository && gg_api_pre_receive(d->api, ps.gl_repository) != GG_API_OK) {
+			gg_error("pre_receive %s: %s", ps.gl_repository,
+				 gg_api_client_error(d->api));
+			gg_metrics_refusal(GG_REFUSAL_UNREACHABLE);
+			gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+			ps.refused = true;
+			error = 0;
+			break;
+		}
+		ps.counted = ps.gl_repository != NULL;
+		gg_metrics_push_begin();
 		error = gg_receive_pack(repo, &d->io, &opts);
+		gg_metrics_push_end();
+		if (error == 0 && !ps.refused)
+			gg_pack_maintain_spawn(repo); /* pack records, in the background */
 		break;
 	}
 	case GG_CMD_UPLOAD_ARCHIVE:
@@ -325,12 +381,14 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 	if (gg_command_parse(&cmd, command, len) != GG_COMMAND_OK) {
 		gg_info("key-%" PRId64 ": disallowed command (%zu bytes)", d->key_id, len);
 		gg_dispatch_print_box(d, GG_MSG_DISALLOWED_COMMAND);
+		gg_metrics_refusal(GG_REFUSAL_DISALLOWED);
 		summarize(d, NULL, NULL, NULL, "disallowed");
 		return GG_EXIT_DISALLOWED;
 	}
 	if (d->key_id <= 0 && d->username == NULL) {
 		/* The key was let in only so that this could be said (session.c). */
 		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
+		gg_metrics_refusal(GG_REFUSAL_UNREACHABLE);
 		summarize(d, NULL, cmd.project, NULL, "unreachable");
 		return GG_EXIT_DENIED;
 	}
@@ -345,7 +403,7 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 	req.changes = "_any";
 	req.check_ip = d->check_ip;
 	req.git_protocol = d->git_protocol;
-	rc = gg_api_allowed(d->api, &req, &a);
+	rc = ask_allowed(d, &req, &a);
 	if (rc != GG_API_OK) {
 		gg_error("%s %s: %s", req.action, cmd.project, gg_api_client_error(d->api));
 		gg_dispatch_print_box(d, GG_MSG_API_UNREACHABLE);
@@ -358,6 +416,7 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 			req.key_id ? "key-" : "username-", req.key_id ? req.key_id : req.username,
 			a.http_status, a.message);
 		gg_dispatch_print_box(d, a.message);
+		print_console_messages(d, &a); /* e.g. the custom maintenance message */
 		summarize(d, req.action, cmd.project, a.gl_username, "denied");
 		status = GG_EXIT_DENIED;
 		goto done;
@@ -366,6 +425,7 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 		gg_warn("%s %s by %s: too many sessions", req.action, cmd.project,
 			a.gl_id ? a.gl_id : "?");
 		gg_dispatch_print_box(d, GG_MSG_TOO_MANY_SESSIONS);
+		gg_metrics_refusal(GG_REFUSAL_TOO_MANY_SESSIONS);
 		summarize(d, req.action, cmd.project, a.gl_username, "too_many_sessions");
 		status = GG_EXIT_DENIED;
 		goto done;

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,8 @@
 #include "api_client.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
+#include "proxy.h"
 #include "util.h"
 
 #define KEY_CACHE_SIZE	     8
@@ -202,6 +206,7 @@ static int on_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	id = lookup_key(c, pubkey, fp);
 	if (id == 0) {
 		gg_info("publickey %s unknown to gate-api", fp);
+		gg_metrics_refusal(GG_REFUSAL_UNKNOWN_KEY);
 		return auth_failed(c);
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE)
@@ -377,6 +382,7 @@ static bool wait_for_command(struct conn *c, ssh_event event)
 	while (!c->have_command) {
 		if (c->failures >= GG_SESSION_MAX_AUTH_TRIES) {
 			gg_info("too many authentication failures from %s", c->p->peer_ip);
+			gg_metrics_refusal(GG_REFUSAL_AUTH_TRIES);
 			ssh_disconnect(c->session);
 			return false;
 		}
@@ -393,12 +399,28 @@ static bool wait_for_command(struct conn *c, ssh_event event)
 	return true;
 }
 
-/* Exit status, EOF and close, then give the client a moment to close its side
- * so that everything written reaches it before the connection goes. */
+/* Bytes the kernel still holds for the client; -1 when unknown. */
+static int unsent_bytes(struct conn *c)
+{
+	int n;
+
+	return ioctl(ssh_get_fd(c->session), SIOCOUTQ, &n) == 0 ? n : -1;
+}
+
+/*
+ * Exit status, EOF and close, then wait for the client to close its side, so
+ * that everything written reaches it before the connection goes: closing a
+ * socket with unread input (the client's window adjustments) resets it and
+ * drops what the kernel still had to send.  A slow client may take long to
+ * drain its share, so the wait ends only after idle_timeout without
+ * progress in the socket's send queue.
+ */
 static void finish_channel(struct conn *c, int status)
 {
 	ssh_event event;
 	struct timespec start, now;
+	int unsent, last_unsent;
+	long idle_ms = c->p->cfg->idle_timeout > 0 ? c->p->cfg->idle_timeout * 1000L : 600000L;
 
 	ssh_channel_request_send_exit_status(c->channel, status);
 	ssh_channel_send_eof(c->channel);
@@ -408,12 +430,24 @@ static void finish_channel(struct conn *c, int status)
 	if (event == NULL || ssh_event_add_session(event, c->session) != SSH_OK)
 		goto done;
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	last_unsent = unsent_bytes(c);
 	while (!c->remote_closed && !session_closed(c->session)) {
 		if (ssh_event_dopoll(event, 100) == SSH_ERROR)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		unsent = unsent_bytes(c);
+		if (unsent > 0 && unsent != last_unsent) {
+			start = now; /* the client is still reading */
+			last_unsent = unsent;
+		}
+		/* The kernel's send queue empties as soon as the client's kernel
+		 * has the bytes, not when the client has used them: OpenSSH's
+		 * client drops what it has not yet written to git when it reads a
+		 * disconnect.  So wait for its close, and give up only after
+		 * idle_timeout, as during the command: a client starved of CPU
+		 * (hundreds of clones at once) may pause for seconds. */
 		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
-		    CLOSE_WAIT_MS)
+		    idle_ms)
 			break;
 	}
 	ssh_event_remove_session(event, c->session);
@@ -425,6 +459,9 @@ done:
 int gg_session_run(const struct gg_session_params *p)
 {
 	struct conn c;
+	struct gg_session_params pp = *p; /* with the client's address from a PROXY header */
+	char client_ip[GG_PROXY_ADDR_MAX];
+	bool proxied;
 	struct gg_dispatch d;
 	struct gg_dispatch_summary summary = {"", "", "", ""};
 	ssh_event event = NULL;
@@ -434,7 +471,7 @@ int gg_session_run(const struct gg_session_params *p)
 	struct timespec t0, t1;
 
 	memset(&c, 0, sizeof(c));
-	c.p = p;
+	c.p = p = &pp;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	signal(SIGALRM, on_login_grace_over);
 	if (p->cfg->login_grace_time > 0)
@@ -442,7 +479,18 @@ int gg_session_run(const struct gg_session_params *p)
 
 	cid = gg_random_hex(8);
 	gg_log_set_correlation_id(cid);
-	gg_info("connection from %s port %d", p->peer_ip, p->peer_port);
+	if (gg_proxy_apply(p->cfg, p->fd, p->peer_ip, p->peer_port, client_ip, &pp.peer_port,
+			   &proxied) != 0) {
+		gg_metrics_refusal(GG_REFUSAL_PROXY);
+		close(p->fd);
+		goto done;
+	}
+	if (proxied)
+		gg_info("connection from %s port %d (PROXY header from %s port %d)", client_ip,
+			pp.peer_port, p->peer_ip, p->peer_port);
+	else
+		gg_info("connection from %s port %d", p->peer_ip, p->peer_port);
+	pp.peer_ip = client_ip;
 	if (gg_api_client_new(&c.api, p->cfg->api_url, p->secret, p->cfg->api_timeout) !=
 	    GG_API_OK) {
 		gg_error("cannot set up the API client for %s", p->cfg->api_url);
@@ -506,6 +554,8 @@ int gg_session_run(const struct gg_session_params *p)
 	d.summary = &summary;
 	exit_status = gg_dispatch_run(&d, c.command, strlen(c.command));
 	finish_channel(&c, exit_status);
+	gg_metrics_session(summary.action, summary.result);
+	gg_metrics_bytes(c.bytes_in, c.bytes_out);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	gg_info("session of key-%" PRId64 " ended: user=%s command=%s project=%s result=%s "
 		"exit=%d bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%ld",

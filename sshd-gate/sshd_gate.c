@@ -11,7 +11,14 @@
  * max_sessions_per_user are enforced across processes.
  *
  * SIGTERM or SIGINT: stop accepting, let running sessions finish for up to
- * GG_SHUTDOWN_GRACE seconds, then end the rest.
+ * GG_SHUTDOWN_GRACE seconds, then end the rest.  SIGHUP: read the
+ * configuration and the host keys again; running sessions keep what they
+ * started with (they are other processes), new connections get the new
+ * settings.  A reload that fails keeps everything as it was.
+ *
+ * The parent also serves /metrics (metrics.h) when [ssh] metrics_port is set,
+ * with libmicrohttpd driven from the same poll loop (no thread), and tells
+ * systemd when it is ready (sd_notify, Type=notify).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +41,14 @@
 #include <arpa/inet.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <microhttpd.h>
 
 #include "config.h"
 #include "hostkeys.h"
 #include "log.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "sdnotify.h"
 #include "session.h"
 #include "util.h"
 
@@ -55,6 +66,7 @@ struct child {
 };
 
 struct daemon_state {
+	const char *config_path; /* as given on the command line; NULL: the default */
 	struct gg_config cfg;
 	char *secret;
 	ssh_bind bind;
@@ -65,9 +77,13 @@ struct daemon_state {
 	size_t cap_children;
 	bool stopping;
 	time_t stop_deadline;
+	struct MHD_Daemon *metrics; /* NULL when metrics_port = 0 */
 };
 
 static int signal_pipe[2] = {-1, -1};
+/* serve_forever's poll set, kept here so that a forked child can free it too
+ * (valgrind would otherwise count it as lost in every connection process). */
+static struct pollfd *poll_set;
 
 static void on_signal(int sig)
 {
@@ -101,13 +117,14 @@ static int install_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
 /* --- listening ---------------------------------------------------------------------------- */
 
-static int open_listeners(struct daemon_state *st)
+static int open_listeners(const struct gg_config *cfg, int *fds, size_t *n_fds)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
@@ -117,14 +134,15 @@ static int open_listeners(struct daemon_state *st)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%d", st->cfg.ssh_port);
-	rc = getaddrinfo(st->cfg.ssh_listen && st->cfg.ssh_listen[0] ? st->cfg.ssh_listen : NULL,
-			 port, &hints, &res);
+	*n_fds = 0;
+	snprintf(port, sizeof(port), "%d", cfg->ssh_port);
+	rc = getaddrinfo(cfg->ssh_listen && cfg->ssh_listen[0] ? cfg->ssh_listen : NULL, port,
+			 &hints, &res);
 	if (rc != 0) {
-		gg_error("%s: %s", st->cfg.ssh_listen, gai_strerror(rc));
+		gg_error("%s: %s", cfg->ssh_listen, gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai && st->n_listeners < MAX_LISTENERS; ai = ai->ai_next) {
+	for (ai = res; ai && *n_fds < MAX_LISTENERS; ai = ai->ai_next) {
 		int one = 1;
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 
@@ -135,17 +153,17 @@ static int open_listeners(struct daemon_state *st)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0 ||
 		    set_cloexec_nonblock(fd) != 0) {
-			gg_error("listen on %s port %s: %s", st->cfg.ssh_listen, port,
+			gg_error("listen on %s port %s: %s", cfg->ssh_listen, port,
 				 strerror(errno));
 			close(fd);
 			continue;
 		}
-		st->listeners[st->n_listeners++] = fd;
+		fds[(*n_fds)++] = fd;
 	}
 	freeaddrinfo(res);
-	if (st->n_listeners == 0)
+	if (*n_fds == 0)
 		return -1;
-	gg_info("listening on %s port %s", st->cfg.ssh_listen, port);
+	gg_info("listening on %s port %s", cfg->ssh_listen, port);
 	return 0;
 }
 
@@ -194,6 +212,107 @@ static void peer_name(const struct sockaddr_storage *ss, char *ip, size_t iplen,
 	}
 }
 
+/* --- /metrics --------------------------------------------------------------------------- */
+
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn, const char *url,
+					  const char *method, const char *version,
+					  const char *upload_data, size_t *upload_data_size,
+					  void **req_cls)
+{
+	struct daemon_state *st = cls;
+	struct MHD_Response *res;
+	unsigned int code = MHD_HTTP_OK;
+	char *text = NULL;
+	enum MHD_Result ret;
+
+	(void)version, (void)upload_data, (void)req_cls;
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a body is ignored */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+	else if (strcmp(url, "/metrics") != 0)
+		code = MHD_HTTP_NOT_FOUND;
+	else
+		text = gg_metrics_render(st->n_children, count_state(st, CHILD_SESSION));
+	if (code == MHD_HTTP_OK && text == NULL)
+		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	if (text)
+		res = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	else
+		res = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (res == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	if (text)
+		MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, code, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+/* libmicrohttpd without a thread, polled from serve_forever through its epoll fd. */
+static struct MHD_Daemon *start_metrics(struct daemon_state *st, const struct gg_config *cfg)
+{
+	struct addrinfo hints, *res = NULL;
+	struct MHD_Daemon *d;
+	char port[16];
+	int rc;
+
+	if (cfg->ssh_metrics_port <= 0)
+		return NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%d", cfg->ssh_metrics_port);
+	rc = getaddrinfo(cfg->ssh_metrics_listen, port, &hints, &res);
+	if (rc != 0) {
+		gg_error("metrics_listen %s: %s", cfg->ssh_metrics_listen, gai_strerror(rc));
+		return NULL;
+	}
+	d = MHD_start_daemon(MHD_USE_EPOLL | (res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     (uint16_t)cfg->ssh_metrics_port, NULL, NULL, on_metrics_request, st,
+			     MHD_OPTION_SOCK_ADDR, res->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned int)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
+			     MHD_OPTION_END);
+	freeaddrinfo(res);
+	if (d == NULL)
+		gg_error("cannot serve /metrics on %s port %d", cfg->ssh_metrics_listen,
+			 cfg->ssh_metrics_port);
+	else
+		gg_info("metrics on http://%s:%d/metrics", cfg->ssh_metrics_listen,
+			cfg->ssh_metrics_port);
+	return d;
+}
+
+static int metrics_fd(struct daemon_state *st)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (st->metrics == NULL)
+		return -1;
+	info = MHD_get_daemon_info(st->metrics, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+/* In the child: every descriptor but the standard ones, the connection and
+ * the parent's socket goes (listeners, /metrics and its clients, children's
+ * sockets), so that no process but the parent keeps a port or a scrape open. */
+static void close_other_fds(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* In the child: drop what belongs to the parent and serve the connection. */
 static void run_child(struct daemon_state *st, int fd, int ctl_fd, const char *ip, int port)
 {
@@ -206,14 +325,17 @@ static void run_child(struct daemon_state *st, int fd, int ctl_fd, const char *i
 			close(st->children[i].ctl_fd);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
+	close_other_fds(fd, ctl_fd);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_IGN); /* a reload is the parent's business */
 	status = gg_session_run(&p);
 	close(ctl_fd);
 	ssh_bind_free(st->bind);
 	free(st->children);
 	free(st->secret);
+	free(poll_set);
 	gg_config_clear(&st->cfg);
 	ssh_finalize();
 	exit(status);
@@ -235,17 +357,20 @@ static void accept_one(struct daemon_state *st, int lfd)
 		return;
 	}
 	peer_name(&ss, ip, sizeof(ip), &port);
+	gg_metrics_connection();
 	unauth = count_state(st, CHILD_UNAUTHENTICATED);
 	if (st->cfg.max_startups > 0 && unauth >= (size_t)st->cfg.max_startups) {
 		gg_warn("drop connection from %s port %d: %zu unauthenticated connections "
 			"(max_startups)",
 			ip, port, unauth);
+		gg_metrics_refusal(GG_REFUSAL_MAX_STARTUPS);
 		close(fd);
 		return;
 	}
 	if (st->cfg.max_sessions > 0 && st->n_children >= (size_t)st->cfg.max_sessions) {
 		gg_warn("drop connection from %s port %d: %zu connections (max_sessions)", ip, port,
 			st->n_children);
+		gg_metrics_refusal(GG_REFUSAL_MAX_SESSIONS);
 		close(fd);
 		return;
 	}
@@ -362,6 +487,7 @@ static void begin_shutdown(struct daemon_state *st)
 		return;
 	st->stopping = true;
 	st->stop_deadline = time(NULL) + GG_SHUTDOWN_GRACE;
+	gg_sd_notify("STOPPING=1");
 	close_listeners(st);
 	gg_info("stopping: no new connections; waiting up to %d s for %zu sessions",
 		GG_SHUTDOWN_GRACE, st->n_children);
@@ -386,6 +512,117 @@ static void end_remaining_children(struct daemon_state *st)
 	}
 }
 
+/* What the configuration must get right before the daemon uses it. */
+static int check_config(const struct gg_config *cfg, char *err, size_t errlen)
+{
+	int policy = gg_proxy_policy_parse(cfg->ssh_proxy_protocol);
+
+	if (policy < 0) {
+		snprintf(err, errlen,
+			 "[ssh] proxy_protocol: not use, require, reject or ignore: %s",
+			 cfg->ssh_proxy_protocol);
+		return -1;
+	}
+	if (gg_proxy_cidr_match(cfg->ssh_proxy_allowed_cidrs, NULL) < 0) {
+		snprintf(err, errlen, "[ssh] proxy_allowed_cidrs: not a list of networks: %s",
+			 cfg->ssh_proxy_allowed_cidrs);
+		return -1;
+	}
+	if ((policy == GG_PROXY_USE || policy == GG_PROXY_REQUIRE) &&
+	    strspn(cfg->ssh_proxy_allowed_cidrs, ", \t") == strlen(cfg->ssh_proxy_allowed_cidrs)) {
+		snprintf(err, errlen,
+			 "[ssh] proxy_protocol = %s needs proxy_allowed_cidrs (the proxies' "
+			 "addresses)",
+			 cfg->ssh_proxy_protocol);
+		return -1;
+	}
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/*
+ * SIGHUP: the configuration file, the secret and the host keys again.  All
+ * of it is made aside first; only when everything is there does it replace
+ * the running state, so a broken file or a missing key changes nothing.
+ */
+static void reload(struct daemon_state *st)
+{
+	struct gg_config cfg;
+	ssh_bind bind = NULL;
+	char *secret = NULL, err[512];
+	int fds[MAX_LISTENERS];
+	size_t n_fds = 0;
+	bool new_listeners, new_metrics;
+	struct MHD_Daemon *metrics = NULL;
+
+	gg_sd_notify("RELOADING=1");
+	gg_info("SIGHUP: reloading %s", st->cfg.path ? st->cfg.path : "the configuration");
+	gg_config_init(&cfg);
+	if (gg_config_load(&cfg, st->config_path, err, sizeof(err)) != 0 ||
+	    check_config(&cfg, err, sizeof(err)) != 0)
+		goto failed;
+	secret = gg_config_read_secret(&cfg, err, sizeof(err));
+	if (secret == NULL)
+		goto failed;
+	bind = ssh_bind_new();
+	if (bind == NULL || gg_hostkeys_setup(bind, cfg.host_key_dir, err, sizeof(err)) != 0) {
+		if (bind == NULL)
+			snprintf(err, sizeof(err), "out of memory");
+		goto failed;
+	}
+	new_listeners = !st->stopping && (!same_str(cfg.ssh_listen, st->cfg.ssh_listen) ||
+					  cfg.ssh_port != st->cfg.ssh_port);
+	if (new_listeners) {
+		close_listeners(st); /* the same port may be named differently */
+		if (open_listeners(&cfg, fds, &n_fds) != 0) {
+			snprintf(err, sizeof(err), "cannot listen on %s port %d", cfg.ssh_listen,
+				 cfg.ssh_port);
+			if (open_listeners(&st->cfg, st->listeners, &st->n_listeners) != 0)
+				gg_error("cannot listen on the old address either");
+			goto failed;
+		}
+		memcpy(st->listeners, fds, n_fds * sizeof(fds[0]));
+		st->n_listeners = n_fds;
+	}
+	new_metrics = !same_str(cfg.ssh_metrics_listen, st->cfg.ssh_metrics_listen) ||
+		      cfg.ssh_metrics_port != st->cfg.ssh_metrics_port;
+	if (new_metrics) {
+		if (st->metrics)
+			MHD_stop_daemon(st->metrics);
+		st->metrics = NULL;
+		metrics = start_metrics(st, &cfg);
+		if (metrics == NULL && cfg.ssh_metrics_port > 0)
+			gg_warn("reload: /metrics is off until the next reload");
+		st->metrics = metrics;
+	}
+	ssh_bind_free(st->bind);
+	st->bind = bind;
+	free(st->secret);
+	st->secret = secret;
+	gg_config_clear(&st->cfg);
+	st->cfg = cfg;
+	/* Said in the old log format and level, which the new ones may silence. */
+	gg_info("reloaded: proxy_protocol=%s log_level=%s log_format=%s; %zu running connections "
+		"keep their settings",
+		st->cfg.ssh_proxy_protocol, st->cfg.log_level, st->cfg.log_format, st->n_children);
+	gg_log_setup("sshd-gate", st->cfg.log_level, st->cfg.log_format);
+	gg_metrics_reload(true);
+	gg_sd_notify("READY=1");
+	return;
+failed:
+	gg_error("reload failed, nothing changed: %s", err);
+	if (bind)
+		ssh_bind_free(bind);
+	free(secret);
+	gg_config_clear(&cfg);
+	gg_metrics_reload(false);
+	gg_sd_notify("READY=1");
+}
+
 static int serve_forever(struct daemon_state *st)
 {
 	struct pollfd *pfds = NULL;
@@ -393,8 +630,9 @@ static int serve_forever(struct daemon_state *st)
 	int rc = 0;
 
 	while (!st->stopping || st->n_children > 0) {
-		size_t n = 0, need = 1 + st->n_listeners + st->n_children;
-		int timeout = -1;
+		size_t n = 0, need = 2 + st->n_listeners + st->n_children;
+		int timeout = -1, mfd = metrics_fd(st);
+		bool changed = false;
 
 		if (need > cap) {
 			struct pollfd *np = realloc(pfds, need * sizeof(*np));
@@ -403,7 +641,7 @@ static int serve_forever(struct daemon_state *st)
 				rc = -1;
 				break;
 			}
-			pfds = np;
+			pfds = poll_set = np;
 			cap = need;
 		}
 		pfds[n++] = (struct pollfd){signal_pipe[0], POLLIN, 0};
@@ -411,6 +649,13 @@ static int serve_forever(struct daemon_state *st)
 			pfds[n++] = (struct pollfd){st->listeners[i], POLLIN, 0};
 		for (size_t i = 0; i < st->n_children; i++)
 			pfds[n++] = (struct pollfd){st->children[i].ctl_fd, POLLIN, 0};
+		if (mfd >= 0) {
+			MHD_UNSIGNED_LONG_LONG mto;
+
+			pfds[n++] = (struct pollfd){mfd, POLLIN, 0};
+			if (MHD_get_timeout(st->metrics, &mto) == MHD_YES)
+				timeout = mto < 1000 ? (int)mto : 1000;
+		}
 		if (st->stopping) {
 			time_t left = st->stop_deadline - time(NULL);
 
@@ -418,7 +663,8 @@ static int serve_forever(struct daemon_state *st)
 				end_remaining_children(st);
 				break;
 			}
-			timeout = (int)left * 1000;
+			if (timeout < 0 || timeout > (int)left * 1000)
+				timeout = (int)left * 1000;
 		}
 		if (poll(pfds, n, timeout) < 0) {
 			if (errno == EINTR)
@@ -431,12 +677,20 @@ static int serve_forever(struct daemon_state *st)
 			unsigned char sig;
 
 			while (read(signal_pipe[0], &sig, 1) == 1) {
-				if (sig == SIGCHLD)
+				if (sig == SIGCHLD) {
 					reap_children(st);
-				else
+				} else if (sig == SIGHUP) {
+					reload(st);
+					changed = true;
+				} else {
 					begin_shutdown(st);
+				}
 			}
 		}
+		if (st->metrics && mfd == metrics_fd(st))
+			MHD_run(st->metrics); /* does not block */
+		if (changed)
+			continue; /* listeners may have moved: poll again */
 		for (size_t i = 0; i < st->n_children; i++) {
 			struct pollfd *pf = &pfds[1 + st->n_listeners + i];
 
@@ -450,6 +704,7 @@ static int serve_forever(struct daemon_state *st)
 				accept_one(st, st->listeners[i]);
 	}
 	free(pfds);
+	poll_set = NULL;
 	return rc;
 }
 
@@ -520,6 +775,11 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	gg_log_setup("sshd-gate", st.cfg.log_level, st.cfg.log_format);
+	st.config_path = config_path;
+	if (check_config(&st.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sshd-gate: %s\n", err);
+		goto done;
+	}
 	if (print_keys) {
 		if (gg_hostkeys_print(stdout, st.cfg.host_key_dir, err, sizeof(err)) != 0) {
 			fprintf(stderr, "sshd-gate: %s\n", err);
@@ -539,11 +799,21 @@ int main(int argc, char **argv)
 		gg_error("host keys: %s", st.bind ? err : "out of memory");
 		goto done;
 	}
-	if (install_signals() != 0 || open_listeners(&st) != 0)
+	if (gg_metrics_setup() != 0) {
+		gg_error("metrics: cannot map the shared counters: %s", strerror(errno));
 		goto done;
+	}
+	if (install_signals() != 0 || open_listeners(&st.cfg, st.listeners, &st.n_listeners) != 0)
+		goto done;
+	st.metrics = start_metrics(&st, &st.cfg);
+	if (st.metrics == NULL && st.cfg.ssh_metrics_port > 0)
+		goto done;
+	gg_sd_notify("READY=1"); /* the port is listening: connections are accepted from now on */
 	rc = serve_forever(&st) == 0 ? 0 : 1;
 	gg_info("stopped");
 done:
+	if (st.metrics)
+		MHD_stop_daemon(st.metrics);
 	close_listeners(&st);
 	if (st.bind)
 		ssh_bind_free(st.bind);

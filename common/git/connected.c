@@ -3,6 +3,7 @@
  */
 #include "connected.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "oidmap.h"
@@ -87,16 +88,18 @@ done:
  * revwalk meets them: its error path on a missing commit leaks (1.5), and
  * a missing parent can only hang below a new commit.
  */
-static int check_new_parents(struct check *c, const git_oid *start)
+static int check_new_parents(struct check *c, const git_oid *start, struct gg_oidmap *seen)
 {
 	struct gg_oid_array stack = GG_OID_ARRAY_INIT;
-	struct gg_oidmap seen = GG_OIDMAP_INIT;
 	git_commit *commit = NULL;
-	int error = 0;
+	int error = 0, added;
 
 	if (!is_new(c, start))
 		return 0;
-	if (gg_oid_array_append(&stack, start) < 0 || gg_oidset_add(&seen, start) < 0) {
+	/* A commit met from an earlier tip has been checked with its parents. */
+	if ((added = gg_oidset_add(seen, start)) <= 0)
+		return added;
+	if (gg_oid_array_append(&stack, start) < 0) {
 		error = -1;
 		goto done;
 	}
@@ -111,7 +114,6 @@ static int check_new_parents(struct check *c, const git_oid *start)
 		n = git_commit_parentcount(commit);
 		for (i = 0; i < n; i++) {
 			const git_oid *p = git_commit_parent_id(commit, i);
-			int added;
 
 			if (!exists(c, p)) {
 				error = 1;
@@ -119,7 +121,7 @@ static int check_new_parents(struct check *c, const git_oid *start)
 			}
 			if (!is_new(c, p))
 				continue;
-			if ((added = gg_oidset_add(&seen, p)) < 0 ||
+			if ((added = gg_oidset_add(seen, p)) < 0 ||
 			    (added && gg_oid_array_append(&stack, p) < 0)) {
 				error = -1;
 				goto done;
@@ -130,7 +132,6 @@ static int check_new_parents(struct check *c, const git_oid *start)
 	}
 done:
 	git_commit_free(commit);
-	gg_oidmap_clear(&seen);
 	gg_oid_array_clear(&stack);
 	return error;
 }
@@ -144,24 +145,32 @@ static void hide_known(git_revwalk *walk, const struct gg_ref *ref)
 		git_error_clear();
 }
 
-static int check_commits(struct check *c, const struct gg_ref_list *known, const git_oid *start)
+/* One walk from every new commit tip down to what the known refs reach. */
+static int check_commits(struct check *c, const struct gg_ref_list *known, const git_oid *starts,
+			 size_t nstarts)
 {
+	struct gg_oidmap seen = GG_OIDMAP_INIT;
 	git_revwalk *walk = NULL;
 	git_commit *commit = NULL;
 	git_oid id;
 	size_t i;
-	int error;
+	int error = 0;
 
-	if ((error = check_new_parents(c, start)) != 0)
+	for (i = 0; i < nstarts && !error; i++)
+		error = check_new_parents(c, &starts[i], &seen);
+	gg_oidmap_clear(&seen);
+	if (error)
 		return error;
 	if ((error = git_revwalk_new(&walk, c->repo)) < 0)
 		return error;
 	hide_known(walk, &known->head);
 	for (i = 0; i < known->nr; i++)
 		hide_known(walk, &known->refs[i]);
-	if (git_revwalk_push(walk, start) < 0) {
-		error = 1;
-		goto done;
+	for (i = 0; i < nstarts; i++) {
+		if (git_revwalk_push(walk, &starts[i]) < 0) {
+			error = 1;
+			goto done;
+		}
 	}
 	while ((error = git_revwalk_next(&id, walk)) == 0) {
 		if (git_commit_lookup(&commit, c->repo, &id) < 0) {
@@ -183,46 +192,68 @@ done:
 	return error;
 }
 
-int gg_check_connected(git_repository *repo, git_odb *quarantine, const struct gg_ref_list *known,
-		       const git_oid *tip)
+/* Follows tags from *id to what they name; 1 when something is missing. */
+static int peel(struct check *c, git_oid *id, git_object_t *type)
+{
+	git_tag *tag = NULL;
+	size_t size;
+	int depth = 0;
+
+	for (;;) {
+		if (!exists(c, id) || git_odb_read_header(&size, type, c->odb, id) < 0)
+			return 1;
+		if (*type != GIT_OBJECT_TAG)
+			return 0;
+		if (++depth > 100 || git_tag_lookup(&tag, c->repo, id) < 0)
+			return 1;
+		git_oid_cpy(id, git_tag_target_id(tag));
+		git_tag_free(tag);
+	}
+}
+
+int gg_check_connected_all(git_repository *repo, git_odb *quarantine,
+			   const struct gg_ref_list *known, const git_oid *tips, size_t ntips)
 {
 	struct check c;
-	git_tag *tag = NULL;
-	git_object_t type;
-	size_t size;
-	git_oid id;
-	int error, depth = 0;
+	git_oid *commits = NULL;
+	size_t i, ncommits = 0;
+	int error = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.repo = repo;
 	c.quarantine = quarantine;
 	if ((error = git_repository_odb(&c.odb, repo)) < 0)
 		return error;
-	git_oid_cpy(&id, tip);
-	for (;;) {
-		if (!exists(&c, &id) || git_odb_read_header(&size, &type, c.odb, &id) < 0) {
-			error = 1;
-			goto done;
-		}
-		if (type != GIT_OBJECT_TAG)
-			break;
-		if (++depth > 100 || git_tag_lookup(&tag, repo, &id) < 0) {
-			error = 1;
-			goto done;
-		}
-		git_oid_cpy(&id, git_tag_target_id(tag));
-		git_tag_free(tag);
+	if (ntips && !(commits = calloc(ntips, sizeof(*commits)))) {
+		git_error_set_oom();
+		error = -1;
+		goto done;
 	}
-	if (type == GIT_OBJECT_COMMIT)
-		error = check_commits(&c, known, &id);
-	else if (type == GIT_OBJECT_TREE)
-		error = check_tree(&c, &id);
-	else
-		error = 0;
+	for (i = 0; i < ntips && !error; i++) {
+		git_object_t type;
+		git_oid id;
+
+		git_oid_cpy(&id, &tips[i]);
+		if ((error = peel(&c, &id, &type)) != 0)
+			break;
+		if (type == GIT_OBJECT_COMMIT)
+			git_oid_cpy(&commits[ncommits++], &id);
+		else if (type == GIT_OBJECT_TREE)
+			error = check_tree(&c, &id);
+	}
+	if (!error && ncommits)
+		error = check_commits(&c, known, commits, ncommits);
 done:
 	if (error > 0)
 		git_error_clear();
+	free(commits);
 	gg_oidmap_clear(&c.trees_seen);
 	git_odb_free(c.odb);
 	return error;
+}
+
+int gg_check_connected(git_repository *repo, git_odb *quarantine, const struct gg_ref_list *known,
+		       const git_oid *tip)
+{
+	return gg_check_connected_all(repo, quarantine, known, tip, 1);
 }

@@ -23,4 +23,12 @@
 int gg_check_connected(git_repository *repo, git_odb *quarantine, const struct gg_ref_list *known,
 		       const git_oid *tip);
 
+/*
+ * The same for every tip of a push at once, in one walk (the tips share
+ * what they reach): 0 when all are connected, 1 when something is
+ * missing below one of them, negative on error.
+ */
+int gg_check_connected_all(git_repository *repo, git_odb *quarantine,
+			   const struct gg_ref_list *known, const git_oid *tips, size_t ntips);
+
 #endif

@@ -528,6 +528,18 @@ static int add_included_tags(struct walk *w)
 	return error;
 }
 
+/* The objects marked known, for the caller (thin packs). */
+static int copy_known(struct walk *w, struct gg_oidmap *out)
+{
+	const struct gg_oidmap_entry *e;
+	size_t it = 0;
+
+	while (gg_oidmap_next(&w->objects, &it, &e))
+		if (e->value == OBJ_KNOWN && gg_oidset_add(out, &e->oid) < 0)
+			return -1;
+	return 0;
+}
+
 int gg_object_walk(const struct gg_walk_request *req, gg_walk_add_cb add,
 		   gg_walk_progress_cb progress, void *ctx)
 {
@@ -562,6 +574,8 @@ int gg_object_walk(const struct gg_walk_request *req, gg_walk_add_cb add,
 		if ((error = add_tree(&w, &w.roots.ids[i])) != 0)
 			goto done;
 	if (req->include_tags && (error = add_included_tags(&w)) != 0)
+		goto done;
+	if (req->known && (error = copy_known(&w, req->known)) < 0)
 		goto done;
 done:
 	free(w.result);

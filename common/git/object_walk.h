@@ -46,6 +46,12 @@ struct gg_walk_request {
 	struct gg_filter filter;
 	/* include-tag: annotated tags among these refs are added when their target is. */
 	const struct gg_ref_list *include_tags;
+	/*
+	 * When non-NULL, receives the trees and blobs the walk found the client
+	 * to have (those of the haves and of boundary commits): safe delta
+	 * bases for a thin pack.
+	 */
+	struct gg_oidmap *known;
 };
 
 /*

@@ -6,18 +6,24 @@
  * A small parser follows the pack format (header, then per object a type
  * and size header, a delta base, a zlib stream; then a 20-byte trailer) and
  * hands the indexer exactly the bytes of the pack.  Finding where each zlib
- * stream ends means inflating it; the output is thrown away.
+ * stream ends means inflating it; the output is thrown away, but counted
+ * and its first bytes read, which is where the limits of gg_pack_limits
+ * are checked.  The indexer runs on a second thread, so this inflating
+ * costs the push wall-clock time only when the machine has no core free.
  */
 #include "pack_recv.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "messages.h"
 
 enum parse_state {
 	ST_HEADER,     /* "PACK", version, object count */
@@ -32,21 +38,36 @@ enum parse_state {
 #define OBJ_OFS_DELTA	 6
 #define OBJ_REF_DELTA	 7
 #define MAX_VARINT_BYTES 10
+/* A size varint that needs more bits than this is over any limit. */
+#define MAX_SIZE_SHIFT 57
+/* Bytes read from the wire at a time (and handed to the indexer at once). */
+#define GG_PACK_READ_SIZE (1024 * 1024)
 
 struct pack_parser {
 	enum parse_state state;
+	const struct gg_pack_limits *limits;
+	const char *refusal; /* the limit exceeded, once one is */
 	unsigned char header[12];
 	size_t got; /* bytes of the current fixed-size or varint field */
 	uint32_t nobjects, done_objects;
+	uint64_t total; /* bytes of the pack consumed so far */
 	int type;
+	uint64_t size;	   /* the current object's declared (inflated) size */
+	unsigned shift;	   /* of the next 7 bits of a size varint */
+	uint64_t inflated; /* bytes the current object inflated to so far */
+	/* A delta's data starts with two varints: base size, result size. */
+	int delta_field; /* 0: base size, 1: result size, 2: both read */
+	uint64_t delta_value;
+	unsigned delta_shift;
 	z_stream z;
 	bool z_ready;
-	unsigned char sink[16384];
+	unsigned char sink[65536];
 };
 
-static int parser_init(struct pack_parser *p)
+static int parser_init(struct pack_parser *p, const struct gg_pack_limits *limits)
 {
 	memset(p, 0, sizeof(*p));
+	p->limits = limits;
 	if (inflateInit(&p->z) != Z_OK) {
 		git_error_set_str(GIT_ERROR_ZLIB, "cannot initialise zlib");
 		return -1;
@@ -68,11 +89,137 @@ static int bad_pack(const char *why)
 	return -1;
 }
 
+/* A pack over a limit: the message goes to the client as it is. */
+static int refuse(struct pack_parser *p, const char *why)
+{
+	p->refusal = why;
+	git_error_set_str(GIT_ERROR_INDEXER, why);
+	return -1;
+}
+
+static bool over_object_limit(const struct pack_parser *p, uint64_t size)
+{
+	return size > p->limits->max_object_size;
+}
+
 static void next_object(struct pack_parser *p)
 {
 	p->done_objects++;
 	p->got = 0;
 	p->state = p->done_objects == p->nobjects ? ST_TRAILER : ST_OBJ_HEADER;
+}
+
+static int parse_pack_header(struct pack_parser *p)
+{
+	if (memcmp(p->header, "PACK", 4))
+		return bad_pack("bad signature");
+	if (p->header[4] || p->header[5] || p->header[6] ||
+	    (p->header[7] != 2 && p->header[7] != 3))
+		return bad_pack("unsupported version");
+	p->nobjects = (uint32_t)p->header[8] << 24 | (uint32_t)p->header[9] << 16 |
+		      (uint32_t)p->header[10] << 8 | p->header[11];
+	if (p->nobjects > p->limits->max_objects)
+		return refuse(p, GG_MSG_PACK_TOO_MANY_OBJECTS);
+	p->got = 0;
+	p->state = p->nobjects ? ST_OBJ_HEADER : ST_TRAILER;
+	return 0;
+}
+
+/* One byte of an object's type-and-size header. */
+static int parse_object_header(struct pack_parser *p, unsigned char c)
+{
+	if (p->got == 0) {
+		p->type = (c >> 4) & 7;
+		if (p->type == 0 || p->type == 5)
+			return bad_pack("bad object type");
+		p->size = c & 15;
+		p->shift = 4;
+	} else {
+		if (p->shift > MAX_SIZE_SHIFT)
+			return refuse(p, GG_MSG_OBJECT_TOO_LARGE);
+		p->size |= (uint64_t)(c & 0x7f) << p->shift;
+		p->shift += 7;
+	}
+	if (++p->got > MAX_VARINT_BYTES)
+		return bad_pack("object header too long");
+	if (c & 0x80)
+		return 0;
+	if (over_object_limit(p, p->size))
+		return refuse(p, GG_MSG_OBJECT_TOO_LARGE);
+	p->got = 0;
+	p->inflated = 0;
+	p->delta_field = 0;
+	p->delta_value = 0;
+	p->delta_shift = 0;
+	p->state = p->type == OBJ_OFS_DELTA   ? ST_OFS_BASE
+		   : p->type == OBJ_REF_DELTA ? ST_REF_BASE
+					      : ST_DATA;
+	if (p->type != OBJ_OFS_DELTA && p->type != OBJ_REF_DELTA)
+		p->delta_field = 2;
+	return 0;
+}
+
+/*
+ * Looks at what a delta inflated to: its header gives the size of the
+ * object it produces, which libgit2 allocates when it applies the delta.
+ */
+static int scan_delta_header(struct pack_parser *p, const unsigned char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && p->delta_field < 2; i++) {
+		if (p->delta_shift > MAX_SIZE_SHIFT)
+			return refuse(p, GG_MSG_OBJECT_TOO_LARGE);
+		p->delta_value |= (uint64_t)(out[i] & 0x7f) << p->delta_shift;
+		p->delta_shift += 7;
+		if (out[i] & 0x80)
+			continue;
+		if (over_object_limit(p, p->delta_value))
+			return refuse(p, GG_MSG_OBJECT_TOO_LARGE);
+		p->delta_field++;
+		p->delta_value = 0;
+		p->delta_shift = 0;
+	}
+	return 0;
+}
+
+/*
+ * Inflates what buf holds of the current object's zlib stream, throwing
+ * the output away but counting it: an object must inflate to exactly the
+ * size its header declared, so no declared size the indexer later
+ * allocates for is larger than what was really sent.
+ */
+static int parse_data(struct pack_parser *p, const unsigned char *buf, size_t len, size_t *used)
+{
+	int zr;
+
+	p->z.next_in = (Bytef *)buf;
+	p->z.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+	do {
+		size_t produced;
+
+		p->z.next_out = p->sink;
+		p->z.avail_out = sizeof(p->sink);
+		zr = inflate(&p->z, Z_NO_FLUSH);
+		produced = sizeof(p->sink) - p->z.avail_out;
+		p->inflated += produced;
+		if (p->inflated > p->size)
+			return bad_pack("object larger than its header says");
+		if (p->delta_field < 2 && scan_delta_header(p, p->sink, produced) < 0)
+			return -1;
+	} while (zr == Z_OK && (p->z.avail_in || !p->z.avail_out));
+	*used = (size_t)((const unsigned char *)p->z.next_in - buf);
+	if (zr == Z_STREAM_END) {
+		if (p->inflated != p->size)
+			return bad_pack("object smaller than its header says");
+		if (p->delta_field < 2)
+			return bad_pack("truncated delta header");
+		inflateReset(&p->z);
+		next_object(p);
+	} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+		return bad_pack("corrupt object data");
+	}
+	return 0;
 }
 
 /* Consumes a prefix of buf; *used is how much belongs to the pack. */
@@ -87,33 +234,13 @@ static int parse(struct pack_parser *p, const unsigned char *buf, size_t len, si
 		case ST_HEADER:
 			p->header[p->got++] = c;
 			i++;
-			if (p->got < 12)
-				break;
-			if (memcmp(p->header, "PACK", 4))
-				return bad_pack("bad signature");
-			if (p->header[4] || p->header[5] || p->header[6] ||
-			    (p->header[7] != 2 && p->header[7] != 3))
-				return bad_pack("unsupported version");
-			p->nobjects = (uint32_t)p->header[8] << 24 | (uint32_t)p->header[9] << 16 |
-				      (uint32_t)p->header[10] << 8 | p->header[11];
-			p->got = 0;
-			p->state = p->nobjects ? ST_OBJ_HEADER : ST_TRAILER;
+			if (p->got == 12 && parse_pack_header(p) < 0)
+				return -1;
 			break;
 		case ST_OBJ_HEADER:
-			if (p->got == 0) {
-				p->type = (c >> 4) & 7;
-				if (p->type == 0 || p->type == 5)
-					return bad_pack("bad object type");
-			}
 			i++;
-			if (++p->got > MAX_VARINT_BYTES)
-				return bad_pack("object header too long");
-			if (c & 0x80)
-				break;
-			p->got = 0;
-			p->state = p->type == OBJ_OFS_DELTA   ? ST_OFS_BASE
-				   : p->type == OBJ_REF_DELTA ? ST_REF_BASE
-							      : ST_DATA;
+			if (parse_object_header(p, c) < 0)
+				return -1;
 			break;
 		case ST_OFS_BASE:
 			i++;
@@ -136,22 +263,11 @@ static int parse(struct pack_parser *p, const unsigned char *buf, size_t len, si
 			break;
 		}
 		case ST_DATA: {
-			int zr;
+			size_t n;
 
-			p->z.next_in = (Bytef *)(buf + i);
-			p->z.avail_in = (uInt)(len - i > UINT32_MAX ? UINT32_MAX : len - i);
-			do {
-				p->z.next_out = p->sink;
-				p->z.avail_out = sizeof(p->sink);
-				zr = inflate(&p->z, Z_NO_FLUSH);
-			} while (zr == Z_OK && p->z.avail_in);
-			i = (size_t)((const unsigned char *)p->z.next_in - buf);
-			if (zr == Z_STREAM_END) {
-				inflateReset(&p->z);
-				next_object(p);
-			} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-				return bad_pack("corrupt object data");
-			}
+			if (parse_data(p, buf + i, len - i, &n) < 0)
+				return -1;
+			i += n;
 			break;
 		}
 		case ST_TRAILER: {
@@ -168,6 +284,9 @@ static int parse(struct pack_parser *p, const unsigned char *buf, size_t len, si
 		}
 	}
 	*used = i;
+	p->total += i;
+	if (p->limits->max_input_size && p->total > p->limits->max_input_size)
+		return refuse(p, GG_MSG_PACK_TOO_LARGE);
 	return 0;
 }
 
@@ -201,6 +320,18 @@ done:
 	return error;
 }
 
+/* Reads up to len bytes of the pack; 0 bytes is an early EOF. */
+static int read_some(struct gg_pkt_reader *r, unsigned char *buf, size_t len, size_t *n)
+{
+	if (gg_pkt_read_raw(r, buf, len, n) < 0)
+		return -1;
+	if (*n == 0) {
+		git_error_set_str(GIT_ERROR_NET, "early EOF: the pack is incomplete");
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads exactly len raw bytes into buf, feeding them through the parser. */
 static int read_pack_bytes(struct gg_pkt_reader *r, struct pack_parser *p, unsigned char *buf,
 			   size_t len)
@@ -208,12 +339,8 @@ static int read_pack_bytes(struct gg_pkt_reader *r, struct pack_parser *p, unsig
 	size_t got = 0, n, used;
 
 	while (got < len) {
-		if (gg_pkt_read_raw(r, buf + got, len - got, &n) < 0)
+		if (read_some(r, buf + got, len - got, &n) < 0)
 			return -1;
-		if (n == 0) {
-			git_error_set_str(GIT_ERROR_NET, "early EOF: the pack is incomplete");
-			return -1;
-		}
 		got += n;
 	}
 	return parse(p, buf, len, &used);
@@ -247,24 +374,150 @@ static int create_indexer(git_indexer **idx, struct gg_quarantine *q, git_reposi
 	return error;
 }
 
+/*
+ * The indexer runs on a thread of its own, fed chunks that the parser has
+ * already checked: finding where each object ends means inflating it here,
+ * and libgit2 inflates and hashes it again, so the two halves of the work
+ * run on two cores instead of one after the other.  At most PIPE_SLOTS
+ * chunks wait, so memory stays bounded whatever the client sends.
+ */
+#define PIPE_SLOTS 4
+
+struct chunk {
+	unsigned char *data;
+	size_t len;
+};
+
+struct index_pipe {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct chunk slots[PIPE_SLOTS];
+	size_t head, count;
+	bool closed;  /* no more chunks will come */
+	bool failed;  /* the indexer refused a chunk; message holds why */
+	bool aborted; /* the reader gave up: drop what waits */
+	char message[256];
+	git_indexer *idx;
+	git_indexer_progress stats;
+	pthread_t thread;
+	bool started;
+};
+
+static void *index_thread(void *arg)
+{
+	struct index_pipe *ip = arg;
+
+	for (;;) {
+		struct chunk c;
+		bool failed;
+
+		pthread_mutex_lock(&ip->lock);
+		while (!ip->count && !ip->closed)
+			pthread_cond_wait(&ip->cond, &ip->lock);
+		if (!ip->count) {
+			pthread_mutex_unlock(&ip->lock);
+			return NULL;
+		}
+		c = ip->slots[ip->head];
+		ip->head = (ip->head + 1) % PIPE_SLOTS;
+		ip->count--;
+		failed = ip->failed || ip->aborted;
+		pthread_cond_broadcast(&ip->cond);
+		pthread_mutex_unlock(&ip->lock);
+		if (!failed && git_indexer_append(ip->idx, c.data, c.len, &ip->stats) < 0) {
+			const git_error *e = git_error_last();
+
+			pthread_mutex_lock(&ip->lock);
+			snprintf(ip->message, sizeof(ip->message), "%s",
+				 e && e->message ? e->message : "index-pack failed");
+			ip->failed = true;
+			pthread_cond_broadcast(&ip->cond);
+			pthread_mutex_unlock(&ip->lock);
+		}
+		free(c.data);
+	}
+}
+
+static int pipe_start(struct index_pipe *ip, git_indexer *idx)
+{
+	ip->idx = idx;
+	if (pthread_mutex_init(&ip->lock, NULL) || pthread_cond_init(&ip->cond, NULL) ||
+	    pthread_create(&ip->thread, NULL, index_thread, ip)) {
+		git_error_set_str(GIT_ERROR_OS, "cannot start the indexer thread");
+		return -1;
+	}
+	ip->started = true;
+	return 0;
+}
+
+/* Hands data (malloc'd, taken over) to the indexer thread; -1 once it failed. */
+static int pipe_push(struct index_pipe *ip, unsigned char *data, size_t len)
+{
+	int error = 0;
+
+	pthread_mutex_lock(&ip->lock);
+	while (ip->count == PIPE_SLOTS && !ip->failed)
+		pthread_cond_wait(&ip->cond, &ip->lock);
+	if (ip->failed) {
+		error = -1;
+	} else {
+		ip->slots[(ip->head + ip->count) % PIPE_SLOTS] = (struct chunk){data, len};
+		ip->count++;
+		pthread_cond_broadcast(&ip->cond);
+	}
+	pthread_mutex_unlock(&ip->lock);
+	if (error) {
+		free(data);
+		git_error_set_str(GIT_ERROR_INDEXER, ip->message);
+	}
+	return error;
+}
+
+/*
+ * Waits until the indexer has taken everything (or, with abort, dropped
+ * what still waits) and stops its thread; -1 when it failed.
+ */
+static int pipe_finish(struct index_pipe *ip, bool abort)
+{
+	if (!ip->started)
+		return -1;
+	pthread_mutex_lock(&ip->lock);
+	ip->closed = true;
+	ip->aborted = abort;
+	pthread_cond_broadcast(&ip->cond);
+	pthread_mutex_unlock(&ip->lock);
+	pthread_join(ip->thread, NULL);
+	pthread_cond_destroy(&ip->cond);
+	pthread_mutex_destroy(&ip->lock);
+	ip->started = false;
+	if (ip->failed) {
+		git_error_set_str(GIT_ERROR_INDEXER, ip->message);
+		return -1;
+	}
+	return 0;
+}
+
 int gg_pack_receive(struct gg_quarantine *q, git_repository *repo, struct gg_pkt_reader *r,
-		    git_indexer_progress_cb progress, void *progress_ctx)
+		    const struct gg_pack_limits *limits, git_indexer_progress_cb progress,
+		    void *progress_ctx)
 {
 	git_indexer_progress stats;
+	struct index_pipe pipe;
 	struct pack_parser *p = NULL;
 	git_indexer *idx = NULL;
 	git_odb *repo_odb = NULL;
-	unsigned char *buf = NULL, header[12], trailer[20];
-	size_t bufsize = 65536;
+	unsigned char header[12], trailer[20];
 	int error = -1;
 
 	memset(q, 0, sizeof(*q));
 	memset(&stats, 0, sizeof(stats));
-	if (!(p = calloc(1, sizeof(*p))) || !(buf = malloc(bufsize))) {
+	memset(&pipe, 0, sizeof(pipe));
+	if (!(p = calloc(1, sizeof(*p)))) {
 		git_error_set_oom();
 		goto done;
 	}
-	if (parser_init(p) < 0 || read_pack_bytes(r, p, header, sizeof(header)) < 0)
+	/* The header is checked before the indexer sizes anything by it. */
+	if (parser_init(p, limits) < 0 || read_pack_bytes(r, p, header, sizeof(header)) < 0)
 		goto done;
 	q->nobjects = p->nobjects;
 	if (!p->nobjects) {
@@ -276,21 +529,32 @@ int gg_pack_receive(struct gg_quarantine *q, git_repository *repo, struct gg_pkt
 	    (error = create_indexer(&idx, q, repo, repo_odb, progress, progress_ctx)) < 0 ||
 	    (error = git_indexer_append(idx, header, sizeof(header), &stats)) < 0)
 		goto done;
+	/* From here the indexer thread owns idx and its statistics until pipe_finish. */
+	pipe.stats = stats;
+	if ((error = pipe_start(&pipe, idx)) < 0)
+		goto done;
 	error = -1;
 	while (p->state != ST_DONE) {
+		unsigned char *buf = malloc(GG_PACK_READ_SIZE);
 		size_t n, used;
 
-		if (gg_pkt_read_raw(r, buf, bufsize, &n) < 0)
-			goto done;
-		if (n == 0) {
-			git_error_set_str(GIT_ERROR_NET, "early EOF: the pack is incomplete");
+		if (!buf) {
+			git_error_set_oom();
 			goto done;
 		}
-		/* Anything after the trailer is not ours to index. */
-		if (parse(p, buf, n, &used) < 0 || git_indexer_append(idx, buf, used, &stats) < 0)
+		if (read_some(r, buf, GG_PACK_READ_SIZE, &n) < 0 || parse(p, buf, n, &used) < 0) {
+			free(buf);
+			goto done;
+		}
+		/*
+		 * Only what the parser accepted reaches the indexer; anything
+		 * after the trailer is not ours to index.
+		 */
+		if (pipe_push(&pipe, buf, used) < 0)
 			goto done;
 	}
-	if ((error = git_indexer_commit(idx, &stats)) < 0)
+	if ((error = pipe_finish(&pipe, false)) < 0 ||
+	    (error = git_indexer_commit(idx, &pipe.stats)) < 0)
 		goto done;
 	if (!(q->pack_name = gg_strdup_printf("pack-%s", git_indexer_name(idx)))) {
 		git_error_set_oom();
@@ -302,14 +566,58 @@ int gg_pack_receive(struct gg_quarantine *q, git_repository *repo, struct gg_pkt
 	    (error = git_odb_add_disk_alternate(repo_odb, q->dir)) < 0)
 		goto done;
 done:
+	if (pipe.started) {
+		/* Stopped early: what waits is dropped, and the reason kept. */
+		const git_error *e = git_error_last();
+		int klass = e ? e->klass : GIT_ERROR_INDEXER;
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s",
+			 e && e->message ? e->message : "index-pack failed");
+		pipe_finish(&pipe, true);
+		git_error_set_str(klass, why);
+	}
 	git_indexer_free(idx);
 	git_odb_free(repo_odb);
+	if (error < 0) {
+		const char *refusal = p ? p->refusal : NULL;
+
+		gg_quarantine_discard(q);
+		q->refusal = refusal;
+	}
 	if (p)
 		parser_clear(p);
 	free(p);
+	return error;
+}
+
+int gg_pack_drain(struct gg_quarantine *q, struct gg_pkt_reader *r,
+		  const struct gg_pack_limits *limits)
+{
+	struct pack_parser *p = NULL;
+	unsigned char *buf = NULL;
+	size_t n, used;
+	int error = -1;
+
+	memset(q, 0, sizeof(*q));
+	if (!(p = calloc(1, sizeof(*p))) || !(buf = malloc(GG_PACK_READ_SIZE))) {
+		git_error_set_oom();
+		goto done;
+	}
+	if (parser_init(p, limits) < 0)
+		goto done;
+	while (p->state != ST_DONE) {
+		if (read_some(r, buf, GG_PACK_READ_SIZE, &n) < 0 || parse(p, buf, n, &used) < 0)
+			goto done;
+	}
+	error = 0;
+done:
+	if (p) {
+		q->refusal = p->refusal;
+		parser_clear(p);
+	}
+	free(p);
 	free(buf);
-	if (error < 0)
-		gg_quarantine_discard(q);
 	return error;
 }
 

@@ -8,7 +8,14 @@
  * "Compressing objects", "Total").  The packbuilder is silent until its
  * whole delta search is done, so a thread sends keep-alive packets while
  * nothing else is written.  Protocol code calls only this, so the strategy
- * (for instance splicing the on-disk pack for full clones) can change here.
+ * can change here.
+ *
+ * The strategy: a whole-history request whose wants reach every tip of a
+ * recorded pack (pack_reuse.h) gets that pack byte for byte, followed by
+ * what the wants reach beyond it.  Otherwise, and for what follows a reused
+ * pack, each object's packed entry is copied when it is whole or a delta on
+ * something in the stream (or, for thin packs, on something the client has;
+ * pack_copy.h), and only the rest goes through the packbuilder.
  */
 #ifndef GG_GIT_PACK_SEND_H
 #define GG_GIT_PACK_SEND_H
@@ -24,6 +31,7 @@ struct gg_pack_send_options {
 	bool progress;	    /* progress messages on side-band 2 */
 	unsigned threads;   /* for the delta search; 0 = one per CPU */
 	unsigned keepalive; /* seconds of silence before a keep-alive; 0 = 5 */
+	bool thin;	    /* the client accepts deltas against objects it has (thin-pack) */
 };
 
 /*

@@ -7,12 +7,19 @@
  * check_changes; move the objects in; move the refs by compare-and-swap,
  * all or none with "atomic"; report per ref.  Until the objects are moved
  * in, a refusal or a dropped connection leaves no trace in the repository.
+ *
+ * Nothing a client sends is held without a bound: the pack by the limits
+ * of gg_pack_limits (serve.h options, refused as an unpack error as soon as
+ * one is crossed), commands, ref names and push options by the MAX_*
+ * below (the whole push refused, its pack read and dropped, so the client
+ * gets its report).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connected.h"
+#include "messages.h"
 #include "oidmap.h"
 #include "pack_recv.h"
 #include "pktline.h"
@@ -24,6 +31,17 @@
 	"push-options object-format=sha1"
 
 #define MESSAGE_MAX 4096
+
+/*
+ * Bounds on what a client may send besides the pack.  A pkt-line holds at
+ * most 65516 bytes (pktline.h); these keep a push from making us hold or
+ * forward more than a real client ever needs.
+ */
+#define MAX_COMMANDS	      100000 /* ref updates in one push */
+#define MAX_REFNAME	      1024   /* bytes of a ref name */
+#define MAX_REFNAME_COMPONENT 255    /* bytes between slashes (a file name) */
+#define MAX_PUSH_OPTIONS      100
+#define MAX_PUSH_OPTION	      4096 /* bytes of one push option */
 
 struct command {
 	git_oid old_oid;
@@ -53,10 +71,24 @@ struct receive_pack_data {
 	bool use_push_options;
 	size_t sideband;
 
+	struct gg_pack_limits limits;
 	struct gg_quarantine quarantine;
+	const char *push_error;	   /* a refusal of the whole push before its pack */
 	const char *unpack_error;  /* NULL: "unpack ok" */
 	char refusal[MESSAGE_MAX]; /* check_changes' reason, one line */
 };
+
+/* The options' limits, their defaults where they leave them 0. */
+static void set_limits(struct gg_pack_limits *limits, const struct gg_receive_pack_options *opts)
+{
+	unsigned long objects =
+	    opts->max_pack_objects ? opts->max_pack_objects : GG_RECEIVE_MAX_OBJECTS;
+
+	limits->max_input_size = opts->max_input_size;
+	limits->max_objects = objects > UINT32_MAX ? UINT32_MAX : (uint32_t)objects;
+	limits->max_object_size =
+	    opts->max_object_size ? opts->max_object_size : GG_RECEIVE_MAX_OBJECT_SIZE;
+}
 
 static void receive_pack_data_init(struct receive_pack_data *data, const struct gg_git_io *io,
 				   const struct gg_receive_pack_options *opts)
@@ -67,6 +99,7 @@ static void receive_pack_data_init(struct receive_pack_data *data, const struct 
 	data->io = io;
 	data->opts = opts ? opts : &defaults;
 	data->agent = data->opts->agent ? data->opts->agent : GG_GIT_AGENT;
+	set_limits(&data->limits, data->opts);
 }
 
 static void receive_pack_data_clear(struct receive_pack_data *data)
@@ -143,12 +176,32 @@ static void parse_capabilities(struct receive_pack_data *data, const char *caps)
 		data->sideband = GG_SIDEBAND_SMALL_MAX_DATA;
 }
 
+/* Whether a ref name is longer than a ref can be (as a whole or as one file name). */
+static bool refname_too_long(const char *name)
+{
+	size_t component = 0;
+
+	if (strlen(name) > MAX_REFNAME)
+		return true;
+	for (; *name; name++) {
+		component = *name == '/' ? 0 : component + 1;
+		if (component > MAX_REFNAME_COMPONENT)
+			return true;
+	}
+	return false;
+}
+
 static int add_command(struct receive_pack_data *data, const char *line, size_t len)
 {
 	struct command *cmd;
 	const char *p = line;
 	const char *nul = memchr(line, '\0', len);
 
+	if (data->ncommands == MAX_COMMANDS) {
+		/* The rest is read and dropped: the push fails as a whole. */
+		data->push_error = GG_MSG_TOO_MANY_COMMANDS;
+		return 0;
+	}
 	if (data->ncommands == data->commands_alloc) {
 		size_t n = data->commands_alloc ? data->commands_alloc * 2 : 16;
 		struct command *c = realloc(data->commands, n * sizeof(*c));
@@ -173,9 +226,13 @@ static int add_command(struct receive_pack_data *data, const char *line, size_t 
 		return -1;
 	}
 	data->ncommands++;
-	/* Capabilities follow a NUL on the first command only. */
-	if (data->ncommands == 1 && nul && (size_t)(nul - line) < len)
+	if (refname_too_long(cmd->refname))
+		cmd->error = GG_MSG_REFNAME_TOO_LONG;
+	/* Capabilities follow a NUL on the first command only; no NUL is anywhere else. */
+	if (nul && data->ncommands == 1)
 		parse_capabilities(data, nul + 1);
+	else if (nul)
+		data->push_error = GG_MSG_NUL_IN_COMMAND;
 	return 0;
 }
 
@@ -225,6 +282,19 @@ static int read_push_options(struct receive_pack_data *data)
 			git_error_set_str(GIT_ERROR_NET, "protocol error: bad push options");
 			return -1;
 		}
+		/* Over a limit: read on to the flush, keep nothing more, refuse the push. */
+		if (data->npush_options == MAX_PUSH_OPTIONS) {
+			data->push_error = GG_MSG_TOO_MANY_PUSH_OPTIONS;
+			continue;
+		}
+		if (r->len > MAX_PUSH_OPTION) {
+			data->push_error = GG_MSG_PUSH_OPTION_TOO_LONG;
+			continue;
+		}
+		if (memchr(r->line, '\0', r->len)) {
+			data->push_error = GG_MSG_NUL_IN_PUSH_OPTION;
+			continue;
+		}
 		if (data->npush_options == alloc) {
 			size_t n = alloc ? alloc * 2 : 8;
 			char **o = realloc(data->push_options, n * sizeof(*o));
@@ -258,6 +328,29 @@ static int send_message(struct receive_pack_data *data, const char *msg)
 	return error;
 }
 
+/*
+ * A protocol error while reading what the client sent: tell it, on the
+ * error band when it asked for a side-band, else as an ERR packet, the way
+ * git's own programs die with "fatal: ...".  The reason stays in
+ * git_error_last() for the caller's log.
+ */
+static void send_fatal(struct receive_pack_data *data)
+{
+	const git_error *e = git_error_last();
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "protocol error");
+	if (data->sideband) {
+		char line[sizeof(msg) + 16];
+		int n = snprintf(line, sizeof(line), "fatal: %s\n", msg);
+
+		gg_sideband_write(data->io, GG_BAND_ERROR, line, (size_t)n, data->sideband);
+	} else {
+		gg_pkt_error(data->io, "%s", msg);
+	}
+	git_error_set_str(GIT_ERROR_NET, msg);
+}
+
 static bool needs_pack(const struct receive_pack_data *data)
 {
 	size_t i;
@@ -288,7 +381,7 @@ static bool any_failed(const struct receive_pack_data *data)
 }
 
 /* The per-command checks that need no lock: name, policy, objects. */
-static int check_command(struct receive_pack_data *data, struct command *cmd)
+static int check_command(struct receive_pack_data *data, struct command *cmd, bool connected)
 {
 	const struct gg_ref *head = &data->refs.head;
 	int error, valid = 0;
@@ -306,6 +399,8 @@ static int check_command(struct receive_pack_data *data, struct command *cmd)
 			cmd->error = "deletion of the current branch prohibited";
 		return 0;
 	}
+	if (connected)
+		return 0;
 	error = gg_check_connected(data->repo, data->quarantine.odb, &data->refs, &cmd->new_oid);
 	if (error < 0)
 		return error;
@@ -556,13 +651,42 @@ static bool any_succeeded(const struct receive_pack_data *data)
 	return false;
 }
 
+/*
+ * Whether every new tip is connected, in one walk: a push of many refs
+ * (a mirror, all tags) shares its history, and walking it once per ref
+ * costs as many walks.  Only when this fails is each ref checked alone, to
+ * say which one is missing objects.  1: all connected.
+ */
+static int all_connected(struct receive_pack_data *data)
+{
+	git_oid *tips;
+	size_t i, n = 0;
+	int error;
+
+	if (!(tips = calloc(data->ncommands ? data->ncommands : 1, sizeof(*tips)))) {
+		git_error_set_oom();
+		return -1;
+	}
+	for (i = 0; i < data->ncommands; i++) {
+		const struct command *cmd = &data->commands[i];
+
+		if (!cmd->error && !is_delete(cmd))
+			git_oid_cpy(&tips[n++], &cmd->new_oid);
+	}
+	error = gg_check_connected_all(data->repo, data->quarantine.odb, &data->refs, tips, n);
+	free(tips);
+	return error < 0 ? error : !error;
+}
+
 static int execute_commands(struct receive_pack_data *data)
 {
 	size_t i;
-	int error;
+	int error, connected;
 
+	if ((connected = all_connected(data)) < 0)
+		return connected;
 	for (i = 0; i < data->ncommands; i++)
-		if ((error = check_command(data, &data->commands[i])) < 0)
+		if ((error = check_command(data, &data->commands[i], connected)) < 0)
 			return error;
 	if (data->atomic && any_failed(data))
 		fail_remaining(data, "atomic push failure");
@@ -582,6 +706,40 @@ static int execute_commands(struct receive_pack_data *data)
 	if (!any_succeeded(data))
 		gg_quarantine_unmigrate(&data->quarantine);
 	return 0;
+}
+
+/*
+ * Refuses the whole push: every ref fails with why (or, when the pack could
+ * not be read, "unpacker error" with why as the unpack status), the client
+ * is told, and -1 returns with why in git_error_last().  why NULL: the pack
+ * was broken, the reason is in git_error_last() already.
+ */
+static int refuse_push(struct receive_pack_data *data, const char *why, bool unpack)
+{
+	const git_error *e = git_error_last();
+	char reason[512];
+
+	snprintf(reason, sizeof(reason), "%s",
+		 why		   ? why
+		 : e && e->message ? e->message
+				   : "index-pack failed");
+	if (unpack) {
+		data->unpack_error = why ? why : "index-pack failed";
+		fail_remaining(data, "unpacker error");
+	} else {
+		fail_remaining(data, why);
+	}
+	if (why) {
+		char line[sizeof(reason) + 16];
+
+		snprintf(line, sizeof(line), "fatal: %s\n", why);
+		send_message(data, line);
+	}
+	send_report(data);
+	if (data->sideband)
+		gg_pkt_flush(data->io);
+	git_error_set_str(GIT_ERROR_NET, reason);
+	return -1;
 }
 
 int gg_receive_pack(const char *repo_path, const struct gg_git_io *io,
@@ -604,22 +762,29 @@ int gg_receive_pack(const char *repo_path, const struct gg_git_io *io,
 	    (error = send_advertisement(&data)) < 0)
 		goto done;
 	if ((error = read_commands(&data)) != 0) {
+		if (error < 0)
+			send_fatal(&data);
 		error = error > 0 ? 0 : error;
 		goto done;
 	}
-	if (data.use_push_options && (error = read_push_options(&data)) < 0)
+	if (data.use_push_options && (error = read_push_options(&data)) < 0) {
+		send_fatal(&data);
 		goto done;
+	}
 	if (needs_pack(&data)) {
-		error = gg_pack_receive(&data.quarantine, data.repo, data.reader, NULL, NULL);
+		/* A push refused already only needs its pack read to its end. */
+		error = data.push_error ? gg_pack_drain(&data.quarantine, data.reader, &data.limits)
+					: gg_pack_receive(&data.quarantine, data.repo, data.reader,
+							  &data.limits, NULL, NULL);
 		if (error < 0) {
 			/* The client may be gone; report if it is still there. */
-			data.unpack_error = "index-pack failed";
-			fail_remaining(&data, "unpacker error");
-			send_report(&data);
-			if (data.sideband)
-				gg_pkt_flush(io);
+			error = refuse_push(&data, data.quarantine.refusal, true);
 			goto done;
 		}
+	}
+	if (data.push_error) {
+		error = refuse_push(&data, data.push_error, false);
+		goto done;
 	}
 	if ((error = execute_commands(&data)) < 0)
 		goto done;

@@ -73,7 +73,20 @@ struct gg_receive_pack_options {
 	void (*post_receive)(void *ctx, const char *changes, const char *const *push_options,
 			     size_t n_push_options, char *message, size_t msglen);
 	void *ctx;
+	/*
+	 * Limits on the pushed pack ([git] in the configuration): bytes of
+	 * the whole pack, 0 = unlimited (git's receive.maxInputSize); objects
+	 * the pack header may declare, 0 = GG_RECEIVE_MAX_OBJECTS; inflated
+	 * size of one object or delta result, 0 = GG_RECEIVE_MAX_OBJECT_SIZE.
+	 */
+	unsigned long long max_input_size;
+	unsigned long max_pack_objects;
+	unsigned long long max_object_size;
 };
+
+/* Defaults of the receive-pack limits (README, "Configuration"). */
+#define GG_RECEIVE_MAX_OBJECTS	   10000000UL
+#define GG_RECEIVE_MAX_OBJECT_SIZE (1024ULL * 1024 * 1024)
 
 struct gg_upload_archive_options {
 	/* Refs the client may not see, as for upload-pack.  May be NULL. */

@@ -55,6 +55,7 @@ void gg_upload_pack__reset_request(struct upload_pack_data *data)
 	data->sideband = 0;
 	data->no_progress = false;
 	data->include_tag = false;
+	data->thin_pack = false;
 	data->done = false;
 	data->wait_for_done = false;
 }
@@ -152,6 +153,7 @@ static void parse_v0_capabilities(struct upload_pack_data *data, const char *cap
 		data->sideband = GG_SIDEBAND_SMALL_MAX_DATA;
 	data->no_progress = gg_has_capability(caps, "no-progress", NULL, NULL);
 	data->include_tag = gg_has_capability(caps, "include-tag", NULL, NULL);
+	data->thin_pack = gg_has_capability(caps, "thin-pack", NULL, NULL);
 	data->deepen_relative = gg_has_capability(caps, "deepen-relative", NULL, NULL);
 }
 
@@ -554,6 +556,7 @@ int gg_upload_pack__send_pack(struct upload_pack_data *data)
 	opts.progress = !data->no_progress;
 	opts.threads = data->opts->pack_threads;
 	opts.keepalive = data->opts->keepalive_seconds;
+	opts.thin = data->thin_pack;
 	error = gg_pack_send(&req, data->io, &opts);
 done:
 	gg_oid_array_clear(&wants);

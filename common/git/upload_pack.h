@@ -52,6 +52,7 @@ struct upload_pack_data {
 	size_t sideband; /* 0, or data bytes per side-band packet */
 	bool no_progress;
 	bool include_tag;
+	bool thin_pack;	    /* deltas against objects the client has are welcome */
 	bool done;	    /* v2: "done" */
 	bool wait_for_done; /* v2: never send "ready" */
 };

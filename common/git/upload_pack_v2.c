@@ -171,8 +171,10 @@ static int parse_fetch_args(struct upload_pack_data *data, bool has_args,
 				goto bad;
 		} else if (!strcmp(r->line, "done")) {
 			data->done = true;
-		} else if (!strcmp(r->line, "thin-pack") || !strcmp(r->line, "ofs-delta")) {
-			/* Our packs use REF_DELTA only and are never thin. */
+		} else if (!strcmp(r->line, "thin-pack")) {
+			data->thin_pack = true;
+		} else if (!strcmp(r->line, "ofs-delta")) {
+			/* Our packs use REF_DELTA only. */
 		} else if (!strcmp(r->line, "no-progress")) {
 			data->no_progress = true;
 		} else if (!strcmp(r->line, "include-tag")) {

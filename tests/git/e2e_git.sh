@@ -117,7 +117,7 @@ for v in 0 2; do
 	check "v$v: incremental fetch sends only the new objects" bash -c "
 		git -C '$TMP/c$v' -c protocol.version=$v fetch --progress origin 2>'$TMP/err' &&
 		test \"\$(git -C '$TMP/c$v' rev-parse origin/main)\" = \"\$(git -C '$SRV' rev-parse main)\" &&
-		grep -q 'remote: Total 5,' '$TMP/err' &&
+		grep -q 'remote: Total 5 (' '$TMP/err' &&
 		git -C '$TMP/c$v' fsck --full"
 done
 
@@ -135,7 +135,7 @@ for v in 0 2; do
 	check "v$v: fetch negotiates past 300 unknown commits and sends 4 objects" bash -c "
 		GIT_TRACE_PACKET='$TMP/trace$v' git -C '$TMP/c$v' -c protocol.version=$v fetch --progress origin 2>'$TMP/err' &&
 		test \"\$(git -C '$TMP/c$v' rev-parse origin/main)\" = \"\$(git -C '$SRV' rev-parse main)\" &&
-		grep -q 'remote: Total 4,' '$TMP/err' &&
+		grep -q 'remote: Total 4 (' '$TMP/err' &&
 		test \"\$(grep -c '> have ' '$TMP/trace$v')\" -gt 32"
 done
 

@@ -1,7 +1,8 @@
 /*
  * test_access.c - the access policy of SPEC §3 against a real SQLite store:
  * who may read and push, on private, internal and public projects, and on
- * protected branches.
+ * protected branches; and the maintenance policy of SPEC §7: which windows put
+ * maintenance in force, what git users are told ahead, who is exempt.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,9 @@
 #include <cmocka.h>
 
 #include "access.h"
+#include "cidr.h"
+#include "maintenance.h"
+#include "messages.h"
 #include "store.h"
 #include "util.h"
 
@@ -250,6 +254,123 @@ static void test_admin_level(void **state)
 			 GG_ACCESS_NONE);
 }
 
+static void test_cidr_matching(void **state)
+{
+	struct gg_cidr c;
+
+	(void)state;
+	assert_true(gg_cidr_contains("127.0.0.2/32", "127.0.0.2"));
+	assert_false(gg_cidr_contains("127.0.0.2/32", "127.0.0.1"));
+	assert_true(gg_cidr_contains("10.0.0.0/8", "10.255.1.2"));
+	assert_false(gg_cidr_contains("10.0.0.0/8", "11.0.0.1"));
+	assert_true(gg_cidr_contains("192.168.4.0/22", "192.168.7.255"));
+	assert_false(gg_cidr_contains("192.168.4.0/22", "192.168.8.0"));
+	assert_true(gg_cidr_contains("0.0.0.0/0", "8.8.8.8"));
+	assert_true(gg_cidr_contains("10.1.2.3", "10.1.2.3")); /* a bare address: one host */
+	assert_true(gg_cidr_contains("2001:db8::/32", "2001:db8:1::5"));
+	assert_false(gg_cidr_contains("2001:db8::/32", "2001:db9::5"));
+	assert_true(gg_cidr_contains("::1/128", "::1"));
+	/* A dual-stack listener reports IPv4 clients as IPv4-mapped IPv6. */
+	assert_true(gg_cidr_contains("127.0.0.0/8", "::ffff:127.0.0.2"));
+	assert_false(gg_cidr_contains("10.0.0.0/8", "::1"));
+	assert_false(gg_cidr_contains("10.0.0.0/8", ""));
+	assert_false(gg_cidr_contains("10.0.0.0/8", "10.0.0.0/8"));
+	assert_int_equal(gg_cidr_parse("10.0.0.0/33", &c), -1);
+	assert_int_equal(gg_cidr_parse("10.0.0.0/", &c), -1);
+	assert_int_equal(gg_cidr_parse("10.0.0.0/-1", &c), -1);
+	assert_int_equal(gg_cidr_parse("10.0.0.300/8", &c), -1);
+	assert_int_equal(gg_cidr_parse("host.example", &c), -1);
+	assert_int_equal(gg_cidr_parse("::/0", &c), 0);
+}
+
+static void set_window(struct gg_settings *s, int64_t now, int64_t start, int64_t end,
+		       int64_t notice)
+{
+	memset(s, 0, sizeof(*s));
+	s->now = now;
+	s->window.id = 7;
+	s->window.start_at = start;
+	s->window.end_at = end;
+	s->window.notice = notice;
+	gg_store_settings_evaluate(s);
+}
+
+static void test_window_puts_maintenance_in_force(void **state)
+{
+	struct gg_settings s;
+	char text[GG_MESSAGE_MAX];
+
+	(void)state;
+	set_window(&s, 1000, 2000, 3800, 600);
+	assert_int_equal(s.window_state, GG_WINDOW_SCHEDULED);
+	assert_false(s.maintenance_mode);
+	set_window(&s, 1400, 2000, 3800, 600);
+	assert_int_equal(s.window_state, GG_WINDOW_ANNOUNCED);
+	assert_false(s.maintenance_mode);
+	gg_maintenance_notice(text, sizeof(text), &s);
+	assert_string_equal(text, "Maintenance begins at 1970-01-01 00:33:20 UTC for 30 minutes.");
+	set_window(&s, 2000, 2000, 3800, 600); /* the start is inside */
+	assert_int_equal(s.window_state, GG_WINDOW_ACTIVE);
+	assert_true(s.maintenance_mode);
+	assert_false(s.maintenance_switch);
+	gg_maintenance_notice(text, sizeof(text), &s);
+	assert_string_equal(text, "");
+	set_window(&s, 3800, 2000, 3800, 600); /* the end is not */
+	assert_false(s.maintenance_mode);
+	set_window(&s, 1000, 2000, 3800, 0); /* no notice: never announced */
+	assert_int_equal(s.window_state, GG_WINDOW_SCHEDULED);
+	/* The switch alone. */
+	memset(&s, 0, sizeof(s));
+	s.maintenance_mode = true;
+	gg_store_settings_evaluate(&s);
+	assert_true(s.maintenance_mode);
+	assert_true(s.maintenance_switch);
+	assert_int_equal(s.window_state, GG_WINDOW_NONE);
+}
+
+static void test_maintenance_texts(void **state)
+{
+	struct gg_settings s;
+	char d[96];
+
+	(void)state;
+	set_window(&s, 2500, 2000, 3800, 0);
+	assert_string_equal(gg_maintenance_text(&s), GG_MSG_MAINTENANCE_BANNER);
+	snprintf(s.maintenance_mode_message, sizeof(s.maintenance_mode_message), "switch text");
+	assert_string_equal(gg_maintenance_text(&s), "switch text");
+	snprintf(s.window.message, sizeof(s.window.message), "window text");
+	assert_string_equal(gg_maintenance_text(&s), "window text");
+	assert_string_equal(gg_maintenance_custom_message(&s), "window text");
+	gg_maintenance_duration(d, sizeof(d), 10);
+	assert_string_equal(d, "10 seconds");
+	gg_maintenance_duration(d, sizeof(d), 61);
+	assert_string_equal(d, "1 minute 1 second");
+	gg_maintenance_duration(d, sizeof(d), 5400);
+	assert_string_equal(d, "1 hour 30 minutes");
+	gg_maintenance_duration(d, sizeof(d), 90000);
+	assert_string_equal(d, "1 day 1 hour");
+}
+
+static void test_exemptions_by_network_and_user(void **state)
+{
+	struct fixture *f = *state;
+	char why[300];
+
+	assert_int_equal(gg_maintenance_exempt(f->st, "127.0.0.2", "rel", why, sizeof(why)), 0);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_CIDR, "127.0.0.2/32", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_USER, "rel", 0, "t"), GG_OK);
+	assert_int_equal(gg_maintenance_exempt(f->st, "127.0.0.2", NULL, why, sizeof(why)), 1);
+	assert_string_equal(why, "cidr 127.0.0.2/32");
+	assert_int_equal(gg_maintenance_exempt(f->st, "127.0.0.1", "REL", why, sizeof(why)), 1);
+	assert_string_equal(why, "user rel");
+	assert_int_equal(gg_maintenance_exempt(f->st, "127.0.0.1", "alice", why, sizeof(why)), 0);
+	assert_int_equal(gg_maintenance_exempt(f->st, NULL, NULL, why, sizeof(why)), 0);
+	assert_int_equal(gg_store_exemption_remove(f->st, GG_EXEMPT_CIDR, "127.0.0.2/32", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_remove(f->st, GG_EXEMPT_USER, "rel", 0, "t"), GG_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +382,10 @@ int main(void)
 	    cmocka_unit_test(test_no_one_means_no_one),
 	    cmocka_unit_test(test_most_permissive_rule_wins),
 	    cmocka_unit_test(test_admin_level),
+	    cmocka_unit_test(test_cidr_matching),
+	    cmocka_unit_test(test_window_puts_maintenance_in_force),
+	    cmocka_unit_test(test_maintenance_texts),
+	    cmocka_unit_test(test_exemptions_by_network_and_user),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -224,6 +224,24 @@ static void test_normalise(void **state)
 	assert_int_equal(gg_readonly_normalise("/abcdefghij", out, 8), -1);
 }
 
+/* On a Geo secondary the settings routes are not exempt (its settings are
+ * the primary's, replicated); every other row still is. */
+static void test_secondary_drops_the_settings_routes(void **state)
+{
+	(void)state;
+	assert_true(gg_readonly_allowed_on("PUT", "/api/v4/application/settings", false));
+	assert_false(gg_readonly_allowed_on("PUT", "/api/v4/application/settings", true));
+	assert_false(gg_readonly_allowed_on("POST", "/admin/application_settings/general", true));
+	assert_true(gg_readonly_allowed_on("POST", "/users/sign_in", true));
+	assert_true(gg_readonly_allowed_on("POST", "/api/v4/internal/allowed", true));
+	assert_true(gg_readonly_allowed_on("POST", "/api/graphql", true));
+	assert_true(gg_readonly_allowed_on("POST", "/group/app.git/git-upload-pack", true));
+	assert_true(gg_readonly_allowed_on("GET", "/api/v4/application/settings", true));
+	for (size_t i = 0; i < gg_readonly_allowlist_len; i++)
+		if (gg_readonly_allowlist[i].maintenance_only)
+			assert_true(strstr(gg_readonly_allowlist[i].pattern, "settings") != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_git_routes),
 	    cmocka_unit_test(test_geo_replication_contains),
 	    cmocka_unit_test(test_normalise),
+	    cmocka_unit_test(test_secondary_drops_the_settings_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

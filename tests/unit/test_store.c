@@ -185,6 +185,8 @@ static void set_maintenance(struct gg_store *st, bool on, const char *msg)
 	assert_int_equal(gg_store_settings_update(st, &s, 0, "test"), GG_OK);
 }
 
+#define SCHEMA_VERSION 2 /* the newest migration of store_sqlite.c and store_pg.c */
+
 /* ---- opening ---- */
 
 static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
@@ -194,7 +196,7 @@ static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
 	int version = 0;
 
 	assert_int_equal(gg_store_schema_version(f->st, &version), GG_OK);
-	assert_int_equal(version, 1);
+	assert_int_equal(version, SCHEMA_VERSION);
 	make_user(f->st, "alice", NULL);
 
 	gg_store_close(f->st);
@@ -204,8 +206,8 @@ static void test_migrations_applied_once_and_idempotent_on_reopen(void **state)
 		snprintf(url, sizeof(url), "sqlite://%s", f->path);
 	assert_int_equal(gg_store_open(&f->st, url, err, sizeof(err)), GG_OK);
 	assert_int_equal(gg_store_schema_version(f->st, &version), GG_OK);
-	assert_int_equal(version, 1);
-	assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(version, SCHEMA_VERSION);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM users"), 1);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM application_settings"), 1);
 
@@ -976,7 +978,7 @@ static void test_concurrent_opens_migrate_once(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(o[i].ret, GG_OK);
 	}
-	assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM application_settings"), 1);
 }
 
@@ -1076,12 +1078,173 @@ static void test_audit_add_and_list(void **state)
 	free(ev);
 }
 
+/* ---- maintenance windows, exemptions, writes in flight (SPEC §7) ---- */
+
+static void test_window_in_force_turns_maintenance_on(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_maintenance_window w = {0}, *list = NULL;
+	struct gg_settings s;
+	int64_t now = gg_now();
+	size_t n = 0;
+
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_int_equal(s.window_state, GG_WINDOW_NONE);
+	w.start_at = now + 3600;
+	w.end_at = now + 7200;
+	w.notice = 600;
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_int_equal(s.window_state, GG_WINDOW_SCHEDULED);
+	assert_false(s.maintenance_mode);
+	assert_int_equal(gg_store_window_cancel(f->st, w.id, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_window_cancel(f->st, w.id, 0, "test"), GG_ENOTFOUND);
+
+	memset(&w, 0, sizeof(w));
+	w.start_at = now + 60;
+	w.end_at = now + 120;
+	w.notice = 600;
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_int_equal(s.window_state, GG_WINDOW_ANNOUNCED);
+	assert_int_equal(s.window.id, w.id);
+	assert_false(s.maintenance_mode);
+
+	memset(&w, 0, sizeof(w));
+	w.start_at = now - 10;
+	w.end_at = now + 3600;
+	snprintf(w.message, sizeof(w.message), "upgrade");
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_int_equal(s.window_state, GG_WINDOW_ACTIVE);
+	assert_true(s.maintenance_mode);
+	assert_false(s.maintenance_switch);
+	assert_string_equal(s.window.message, "upgrade");
+
+	/* Writing back what was read keeps the switch off: the window stays a window. */
+	assert_int_equal(gg_store_settings_update(f->st, &s, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_false(s.maintenance_switch);
+	/* Switching on during the window sets the switch. */
+	s.maintenance_switch = true;
+	assert_int_equal(gg_store_settings_update(f->st, &s, 0, "test"), GG_OK);
+	assert_int_equal(gg_store_settings_get(f->st, &s), GG_OK);
+	assert_true(s.maintenance_switch);
+
+	assert_int_equal(gg_store_window_list(f->st, false, &list, &n), GG_OK);
+	assert_int_equal(n, 2); /* the cancelled one is left out */
+	assert_int_equal(list[0].start_at, now - 10);
+	free(list);
+
+	memset(&w, 0, sizeof(w));
+	w.start_at = now - 100;
+	w.end_at = now - 50;
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_EINVALID);
+	w.end_at = now + 100;
+	w.start_at = now + 200;
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_EINVALID);
+}
+
+static void test_window_start_recorded_once(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_maintenance_window w = {0}, *list = NULL;
+	struct gg_audit_event e = {0};
+	size_t n = 0;
+
+	w.start_at = gg_now() - 1;
+	w.end_at = gg_now() + 60;
+	assert_int_equal(gg_store_window_add(f->st, &w, 0, "test"), GG_OK);
+	snprintf(e.action, sizeof(e.action), "maintenance.window_start");
+	assert_int_equal(gg_store_window_record(f->st, w.id, "start", &e), GG_OK);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "maintenance.window_start");
+	assert_int_equal(gg_store_window_record(f->st, w.id, "start", &e), GG_EEXISTS);
+	assert_int_equal(gg_store_window_record(f->st, w.id, "middle", &e), GG_EINVALID);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_events"
+				       " WHERE action = 'maintenance.window_start'"),
+			 1);
+	assert_int_equal(gg_store_window_list(f->st, true, &list, &n), GG_OK);
+	assert_int_equal(n, 1);
+	assert_true(list[0].start_recorded);
+	assert_false(list[0].end_recorded);
+	free(list);
+}
+
+static void test_exemptions_add_list_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_exemption *ex = NULL;
+	size_t n = 0;
+
+	assert_int_equal(gg_store_exemption_list(f->st, &ex, &n), GG_OK);
+	assert_int_equal(n, 0);
+	free(ex);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_CIDR, "10.0.0.0/8", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_CIDR, "10.0.0.0/8", 0, "t"),
+			 GG_EEXISTS);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_CIDR, "2001:db8::/32", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_CIDR, "10.0.0.0/33", 0, "t"),
+			 GG_EINVALID);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_USER, "release-bot", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_USER, "Release-Bot", 0, "t"),
+			 GG_EEXISTS);
+	assert_int_equal(gg_store_exemption_add(f->st, GG_EXEMPT_USER, "no spaces", 0, "t"),
+			 GG_EINVALID);
+	assert_int_equal(gg_store_exemption_list(f->st, &ex, &n), GG_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(ex[2].kind, GG_EXEMPT_USER);
+	assert_string_equal(ex[2].value, "release-bot");
+	free(ex);
+	assert_int_equal(gg_store_exemption_remove(f->st, GG_EXEMPT_USER, "release-bot", 0, "t"),
+			 GG_OK);
+	assert_int_equal(gg_store_exemption_remove(f->st, GG_EXEMPT_USER, "release-bot", 0, "t"),
+			 GG_ENOTFOUND);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_events"
+				       " WHERE action LIKE 'maintenance.exempt%'"),
+			 4); /* three added, one removed */
+}
+
+static void test_writes_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_write_in_flight w = {0}, *list = NULL;
+	size_t n = 0;
+
+	snprintf(w.request_id, sizeof(w.request_id), "abc");
+	snprintf(w.project, sizeof(w.project), "g/p");
+	w.started_at = gg_now();
+	w.expires_at = gg_now() + 3600;
+	assert_int_equal(gg_store_write_begin(f->st, &w), GG_OK);
+	assert_int_equal(gg_store_write_begin(f->st, &w), GG_OK); /* replaced, not doubled */
+	snprintf(w.request_id, sizeof(w.request_id), "expired");
+	w.expires_at = gg_now() - 1;
+	assert_int_equal(gg_store_write_begin(f->st, &w), GG_OK);
+	assert_int_equal(gg_store_write_list(f->st, &list, &n), GG_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].request_id, "abc");
+	assert_string_equal(list[0].project, "g/p");
+	free(list);
+	assert_int_equal(gg_store_write_end(f->st, "abc"), GG_OK);
+	assert_int_equal(gg_store_write_end(f->st, "abc"), GG_ENOTFOUND);
+	assert_int_equal(gg_store_write_list(f->st, &list, &n), GG_OK);
+	assert_int_equal(n, 0);
+	free(list);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_migrations_applied_once_and_idempotent_on_reopen),
+	    T(test_window_in_force_turns_maintenance_on),
+	    T(test_window_start_recorded_once),
+	    T(test_exemptions_add_list_remove),
+	    T(test_writes_in_flight),
 	    T(test_database_is_private_and_in_wal_mode),
 	    cmocka_unit_test(test_open_dispatches_postgres_and_refuses_unknown_urls),
 	    T(test_user_create_get_list_delete),

@@ -1,0 +1,485 @@
+/*
+ * pack_maintain.c - writing pack records (pack_reuse.h): the audit of a
+ * pack against the objects reachable from the refs, the full repack, and
+ * the background run after a push.
+ *
+ * A record is written only for a pack that holds exactly the closure of the
+ * tips it lists: none unreachable, none missing.  The lock file keeps one
+ * run per repository.
+ */
+#include "pack_reuse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "object_walk.h"
+#include "pack_record.h"
+#include "reachable.h"
+#include "ref_list.h"
+
+#define LOCK_NAME     "maintain.lock"
+#define MIN_UNCOVERED 1000 /* objects a fetch may build itself before a repack */
+
+struct maintain {
+	git_repository *repo;
+	char *dir, *rec_dir;
+	struct gg_oid_array tips;
+	struct gg_oidmap reachable;
+	git_packbuilder *pb;
+};
+
+static int collect_reachable(void *ctx, const git_oid *oid, git_object_t type, const char *name)
+{
+	struct maintain *m = ctx;
+
+	(void)type;
+	(void)name;
+	return gg_oidset_add(&m->reachable, oid) < 0 ? -1 : 0;
+}
+
+static int insert_packbuilder(void *ctx, const git_oid *oid, git_object_t type, const char *name)
+{
+	struct maintain *m = ctx;
+
+	(void)type;
+	return git_packbuilder_insert(m->pb, oid, name);
+}
+
+static int walk_tips(struct maintain *m, gg_walk_add_cb add)
+{
+	struct gg_walk_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.repo = m->repo;
+	req.wants = &m->tips;
+	return gg_object_walk(&req, add, NULL, m);
+}
+
+static int load_tips(struct maintain *m)
+{
+	struct gg_ref_list refs = GG_REF_LIST_INIT;
+	size_t i;
+	int error;
+
+	if ((error = gg_ref_list_load(&refs, m->repo, NULL, NULL)) < 0)
+		return error;
+	for (i = 0; i < refs.nr && !error; i++)
+		if (!gg_oid_array_contains(&m->tips, &refs.refs[i].oid))
+			error = gg_oid_array_append(&m->tips, &refs.refs[i].oid);
+	if (!error && refs.head.name && !gg_oid_array_contains(&m->tips, &refs.head.oid))
+		error = gg_oid_array_append(&m->tips, &refs.head.oid);
+	gg_ref_list_clear(&refs);
+	return error;
+}
+
+/* Writes the record of pack base ("pack-<sha>") for m->tips: temp file, then rename. */
+static int write_record(struct maintain *m, const struct gg_pack_index *idx, const char *base)
+{
+	char *path = gg_pack_path_join(m->rec_dir, base, GG_PACK_RECORD_SUFFIX), *tmp = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	FILE *f = NULL;
+	size_t i;
+	int error = -1;
+
+	if (!path || !(tmp = gg_pack_path_join(m->rec_dir, base, GG_PACK_RECORD_SUFFIX ".tmp")))
+		goto done;
+	if (!(f = fopen(tmp, "we"))) {
+		git_error_set(GIT_ERROR_OS, "cannot write '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	git_oid_tostr(hex, sizeof(hex), &idx->checksum);
+	fprintf(f, "%s\npack %s\nobjects %u\n", GG_PACK_RECORD_MAGIC, hex, idx->nr);
+	for (i = 0; i < m->tips.nr; i++) {
+		git_oid_tostr(hex, sizeof(hex), &m->tips.ids[i]);
+		fprintf(f, "tip %s\n", hex);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		git_error_set(GIT_ERROR_OS, "cannot write '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		git_error_set(GIT_ERROR_OS, "cannot write '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	f = NULL;
+	if (rename(tmp, path) < 0) {
+		git_error_set(GIT_ERROR_OS, "cannot rename '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	error = 0;
+done:
+	if (f)
+		fclose(f);
+	if (error < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	return error;
+}
+
+/*
+ * Records pack base if it holds exactly the objects reachable from the refs:
+ * none unreachable (the secret rule) and none missing (a fetch that reuses
+ * it lists only what lies beyond the recorded tips).  1 recorded, 0 not, -1
+ * error.
+ */
+static int audit_pack(struct maintain *m, const char *base, uint32_t *nr)
+{
+	struct gg_pack_index idx;
+	char *idx_path = gg_pack_path_join(m->dir, base, ".idx");
+	uint32_t i;
+	git_oid oid;
+	int error = 0;
+
+	*nr = 0;
+	if (!idx_path)
+		return -1;
+	if (gg_pack_index_open(&idx, idx_path) < 0) {
+		gg_warn("pack audit: %s", git_error_last() ? git_error_last()->message : base);
+		git_error_clear();
+		free(idx_path);
+		return 0;
+	}
+	free(idx_path);
+	for (i = 0; i < idx.nr; i++) {
+		gg_pack_index_oid(&oid, &idx, i);
+		if (!gg_oidmap_contains(&m->reachable, &oid))
+			break;
+	}
+	if (i == idx.nr && idx.nr != m->reachable.count) {
+		gg_info("pack audit: %s holds %u of the %zu reachable objects: not recorded", base,
+			idx.nr, m->reachable.count);
+	} else if (i == idx.nr) {
+		if ((error = write_record(m, &idx, base)) == 0)
+			error = 1;
+		*nr = idx.nr;
+	} else {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		gg_info("pack audit: %s holds %s, unreachable from the refs: not recorded", base,
+			hex);
+	}
+	gg_pack_index_close(&idx);
+	return error;
+}
+
+static bool tips_reachable(const struct maintain *m, const struct gg_reuse_pack *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->tips.nr; i++)
+		if (!gg_oidmap_contains(&m->reachable, &p->tips.ids[i]))
+			return false;
+	return true;
+}
+
+static bool covered_enough(size_t reachable, size_t covered)
+{
+	size_t slack = reachable / 10 > MIN_UNCOVERED ? reachable / 10 : MIN_UNCOVERED;
+
+	return covered + slack >= reachable;
+}
+
+static void set_best(struct gg_pack_maintain_result *r, const char *base, size_t nr)
+{
+	if (nr < r->covered && r->pack_name[0])
+		return;
+	r->covered = nr;
+	snprintf(r->pack_name, sizeof(r->pack_name), "%s", base);
+}
+
+/* "pack-<sha>" of a record's index path. */
+static void record_name(char *out, size_t len, const struct gg_reuse_pack *p)
+{
+	const char *base = strrchr(p->idx.idx_path, '/') + 1;
+
+	snprintf(out, len, "%.*s", (int)(strlen(base) - 4), base);
+}
+
+/*
+ * The cheap check after a push: when a recorded pack's tips are still
+ * reachable from the refs and all other packs together hold little, there
+ * is nothing to do and the reachable set need not be computed.  1 when
+ * nothing is to be done.
+ */
+static int quick_check(struct maintain *m, struct gg_pack_maintain_result *r)
+{
+	struct gg_reuse_pack *records = NULL;
+	struct gg_ref_list refs;
+	struct gg_pack_index idx;
+	size_t nrecords = 0, nnames = 0, others = 0, i;
+	char **names = NULL, *path, name[64];
+	git_oid refused;
+	int error, best = -1;
+
+	memset(&refs, 0, sizeof(refs));
+	if ((error = gg_pack_records_load(&records, &nrecords, m->repo)) < 0)
+		return error;
+	if (nrecords && (error = gg_pack_wants_as_refs(&refs, m->repo, &m->tips)) < 0)
+		goto done;
+	for (i = 0; i < nrecords && best < 0; i++) {
+		if ((error = gg_check_wants(&refused, m->repo, &refs, &records[i].tips)) < 0)
+			goto done;
+		if (error == 0)
+			best = (int)i;
+	}
+	error = 0;
+	if (best < 0)
+		goto done;
+	record_name(name, sizeof(name), &records[best]);
+	if ((error = gg_pack_list(&names, &nnames, m->dir, ".idx")) < 0)
+		goto done;
+	for (i = 0; i < nnames; i++) {
+		if (!strcmp(names[i], name))
+			continue;
+		if (!(path = gg_pack_path_join(m->dir, names[i], ".idx"))) {
+			error = -1;
+			goto done;
+		}
+		if (gg_pack_index_open(&idx, path) == 0) {
+			others += idx.nr;
+			gg_pack_index_close(&idx);
+		} else {
+			git_error_clear();
+		}
+		free(path);
+	}
+	if (covered_enough(records[best].idx.nr + others, records[best].idx.nr)) {
+		set_best(r, name, records[best].idx.nr);
+		error = 1;
+	}
+done:
+	for (i = 0; i < nrecords; i++)
+		gg_reuse_pack_clear(&records[i]);
+	free(records);
+	free(refs.refs);
+	gg_pack_names_free(names, nnames);
+	return error;
+}
+
+static int repack(struct maintain *m, struct gg_pack_maintain_result *r)
+{
+	struct gg_pack_index idx;
+	char base[64], *idx_path = NULL;
+	int error;
+
+	if ((error = git_packbuilder_new(&m->pb, m->repo)) < 0)
+		return error;
+	git_packbuilder_set_threads(m->pb, 0);
+	if ((error = walk_tips(m, insert_packbuilder)) != 0 ||
+	    (error = git_packbuilder_write(m->pb, m->dir, 0, NULL, NULL)) < 0)
+		goto done;
+	snprintf(base, sizeof(base), "pack-%s", git_packbuilder_name(m->pb));
+	if (!(idx_path = gg_pack_path_join(m->dir, base, ".idx"))) {
+		error = -1;
+		goto done;
+	}
+	if ((error = gg_pack_index_open(&idx, idx_path)) < 0)
+		goto done;
+	error = write_record(m, &idx, base);
+	if (!error) {
+		r->repacked = true;
+		r->covered = 0;
+		set_best(r, base, idx.nr);
+	}
+	gg_pack_index_close(&idx);
+done:
+	free(idx_path);
+	git_packbuilder_free(m->pb);
+	m->pb = NULL;
+	return error;
+}
+
+int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *repo, unsigned flags)
+{
+	struct maintain m;
+	struct gg_reuse_pack *records = NULL;
+	size_t nrecords = 0, nnames = 0, i;
+	char **names = NULL, *lock_path = NULL;
+	int lock_fd = -1, error = -1;
+
+	memset(result, 0, sizeof(*result));
+	memset(&m, 0, sizeof(m));
+	m.repo = repo;
+	if (!(m.dir = gg_pack_repo_dir(repo, "objects/pack")) ||
+	    !(m.rec_dir = gg_pack_repo_dir(repo, GG_PACK_RECORD_DIR)))
+		goto done;
+	if (mkdir(m.rec_dir, 0755) < 0 && errno != EEXIST) {
+		git_error_set(GIT_ERROR_OS, "cannot create '%s': %s", m.rec_dir, strerror(errno));
+		goto done;
+	}
+	if (!(lock_path = gg_pack_path_join(m.rec_dir, LOCK_NAME, "")))
+		goto done;
+	if ((lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		git_error_set(GIT_ERROR_OS, "cannot open '%s': %s", lock_path, strerror(errno));
+		goto done;
+	}
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			git_error_set(GIT_ERROR_OS, "cannot lock '%s': %s", lock_path,
+				      strerror(errno));
+			goto done;
+		}
+		result->busy = true;
+		error = 0;
+		goto done;
+	}
+	if ((error = load_tips(&m)) < 0)
+		goto done;
+	if (!m.tips.nr) {
+		error = 0; /* an empty repository: nothing to record */
+		goto done;
+	}
+	if (!(flags & GG_PACK_MAINTAIN_REPACK) && (error = quick_check(&m, result)) != 0) {
+		if (error > 0)
+			error = 0;
+		goto done;
+	}
+	if ((error = walk_tips(&m, collect_reachable)) != 0)
+		goto done;
+	result->walked = true;
+	result->reachable = m.reachable.count;
+	if ((error = gg_pack_records_load(&records, &nrecords, repo)) < 0)
+		goto done;
+	for (i = 0; i < nrecords; i++) {
+		if (tips_reachable(&m, &records[i])) {
+			char name[64];
+
+			record_name(name, sizeof(name), &records[i]);
+			set_best(result, name, records[i].idx.nr);
+			break;
+		}
+	}
+	if ((!result->pack_name[0] || !covered_enough(result->reachable, result->covered)) &&
+	    !(flags & GG_PACK_MAINTAIN_REPACK)) {
+		if ((error = gg_pack_list(&names, &nnames, m.dir, ".idx")) < 0)
+			goto done;
+		for (i = 0; i < nnames; i++) {
+			char *rec = gg_pack_path_join(m.rec_dir, names[i], GG_PACK_RECORD_SUFFIX);
+			uint32_t nr;
+			bool has_record;
+
+			if (!rec) {
+				error = -1;
+				goto done;
+			}
+			has_record = access(rec, F_OK) == 0;
+			free(rec);
+			if (has_record)
+				continue;
+			if ((error = audit_pack(&m, names[i], &nr)) < 0)
+				goto done;
+			if (error == 1) {
+				result->audited++;
+				set_best(result, names[i], nr);
+			}
+		}
+	}
+	if ((flags & GG_PACK_MAINTAIN_REPACK) ||
+	    !covered_enough(result->reachable, result->covered)) {
+		if ((error = repack(&m, result)) < 0)
+			goto done;
+	}
+	error = 0;
+done:
+	for (i = 0; i < nrecords; i++)
+		gg_reuse_pack_clear(&records[i]);
+	free(records);
+	gg_pack_names_free(names, nnames);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(lock_path);
+	gg_oid_array_clear(&m.tips);
+	gg_oidmap_clear(&m.reachable);
+	free(m.dir);
+	free(m.rec_dir);
+	return error;
+}
+
+static void run_maintenance(const char *repo_path)
+{
+	struct gg_pack_maintain_result r;
+	git_repository *repo = NULL;
+	int error;
+
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, GG_PACK_MAINTAIN_CACHE);
+	if ((error = git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+					     NULL)) == 0)
+		error = gg_pack_maintain(&r, repo, 0);
+	if (error < 0)
+		gg_warn("pack maintenance %s: %s", repo_path,
+			git_error_last() ? git_error_last()->message : "failed");
+	else if (!r.busy && r.walked)
+		gg_info("pack maintenance %s: %zu reachable, %zu in %s, %u audited%s", repo_path,
+			r.reachable, r.covered, r.pack_name[0] ? r.pack_name : "no pack", r.audited,
+			r.repacked ? ", repacked" : "");
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+int gg_pack_maintain_spawn(const char *repo_path)
+{
+	struct stat st;
+	pid_t pid;
+	int status, fd;
+
+	pid = fork();
+	if (pid < 0) {
+		git_error_set(GIT_ERROR_OS, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
+	/* The child: detach, and let a grandchild do the work. */
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	/* Hold none of the session's descriptors: the client must see its end. */
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		/* Keep a log file or journal socket, never a pipe to the client. */
+		if (fstat(2, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
+			dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	closefrom(3);
+	if (nice(10) < 0) {
+		/* Not fatal: maintenance then runs at normal priority. */
+	}
+	run_maintenance(repo_path);
+	_exit(0);
+}
+
+void gg_pack_maintain_first(git_repository *repo)
+{
+	char *dir = gg_pack_repo_dir(repo, GG_PACK_RECORD_DIR);
+	struct stat st;
+
+	if (!dir) {
+		git_error_clear();
+		return;
+	}
+	if (stat(dir, &st) < 0 && errno == ENOENT &&
+	    gg_pack_maintain_spawn(git_repository_path(repo)) < 0) {
+		gg_warn("cannot start pack maintenance: %s",
+			git_error_last() ? git_error_last()->message : "fork failed");
+		git_error_clear();
+	}
+	free(dir);
+}
