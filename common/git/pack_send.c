@@ -516,7 +516,9 @@ static int send_planned(struct sender *s, const struct gg_pack_set *set,
 		goto done;
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_obj *o = &p->objs[i];
-		const struct gg_pack_file *f = &set->packs[o->e.pack];
+		/* Objects built by the packbuilder have no pack (and a repository
+		 * without packs has no set->packs at all). */
+		const struct gg_pack_file *f = o->how == BUILD ? NULL : &set->packs[o->e.pack];
 
 		if (o->how == COPY_WHOLE) {
 			error = send_hashed(s, sha, f->map + o->e.offset, o->e.end - o->e.offset);
