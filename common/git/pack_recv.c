@@ -15,15 +15,20 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "log.h"
 #include "messages.h"
+
+static void remove_tree(const char *dir);
 
 enum parse_state {
 	ST_HEADER,     /* "PACK", version, object count */
@@ -290,17 +295,89 @@ static int parse(struct pack_parser *p, const unsigned char *buf, size_t len, si
 	return 0;
 }
 
+/*
+ * Every quarantine holds an flock on its QUARANTINE_LOCK file for the life of
+ * the process that receives into it; the kernel drops it when that process
+ * dies, even by SIGKILL.  The lock file is created under another name, locked,
+ * then renamed, so a QUARANTINE_LOCK that exists is always locked by a live
+ * receiver or left by a dead one.
+ */
+#define QUARANTINE_LOCK ".gitgate-lock"
+
+/*
+ * Removes the quarantines of receivers that died without cleaning up (killed
+ * mid-push): those whose lock file exists and can be locked.  A directory
+ * without the lock file is left alone (it may be being created right now).
+ */
+static void sweep_dead_quarantines(const char *objects_dir)
+{
+	DIR *d = opendir(objects_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *dir, *lock;
+		int fd;
+
+		if (strncmp(de->d_name, "incoming-", 9) != 0)
+			continue;
+		dir = gg_strdup_printf("%s/%s", objects_dir, de->d_name);
+		lock = dir ? gg_strdup_printf("%s/" QUARANTINE_LOCK, dir) : NULL;
+		fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			gg_warn("removing the quarantine %s of a receiver that died mid-push", dir);
+			remove_tree(dir);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(lock);
+		free(dir);
+	}
+	closedir(d);
+}
+
+static int lock_quarantine(struct gg_quarantine *q)
+{
+	char *tmp = gg_strdup_printf("%s/.gitgate-lock-new", q->dir);
+	char *lock = gg_strdup_printf("%s/" QUARANTINE_LOCK, q->dir);
+	int fd = -1;
+
+	if (tmp && lock && (fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0 &&
+	    (flock(fd, LOCK_EX) < 0 || rename(tmp, lock) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		git_error_set(GIT_ERROR_OS, "cannot lock quarantine %s: %s", q->dir,
+			      strerror(errno));
+	free(tmp);
+	free(lock);
+	return fd;
+}
+
 static int make_quarantine(struct gg_quarantine *q, git_repository *repo)
 {
 	const char *objects = git_repository_commondir(repo);
-	char *pack_dir = NULL;
+	char *pack_dir = NULL, *objects_dir;
 	int error = -1;
 
+	if ((objects_dir = gg_strdup_printf("%sobjects", objects))) {
+		sweep_dead_quarantines(objects_dir);
+		free(objects_dir);
+	}
 	if (!(q->dir = gg_strdup_printf("%sobjects/incoming-XXXXXX", objects)))
 		goto oom;
 	if (!mkdtemp(q->dir)) {
 		git_error_set(GIT_ERROR_OS, "cannot create quarantine %s: %s", q->dir,
 			      strerror(errno));
+		free(q->dir);
+		q->dir = NULL;
+		return -1;
+	}
+	/* From here on q->dir != NULL means q->lock_fd is open. */
+	if ((q->lock_fd = lock_quarantine(q)) < 0) {
+		remove_tree(q->dir);
 		free(q->dir);
 		q->dir = NULL;
 		return -1;
@@ -723,8 +800,10 @@ static void remove_tree(const char *dir)
 void gg_quarantine_discard(struct gg_quarantine *q)
 {
 	git_odb_free(q->odb);
-	if (q->dir)
+	if (q->dir) {
 		remove_tree(q->dir);
+		close(q->lock_fd);
+	}
 	free(q->dir);
 	free(q->pack_name);
 	free(q->moved_pack);

@@ -37,6 +37,7 @@ struct gg_pack_limits {
 
 struct gg_quarantine {
 	char *dir;	 /* objects/incoming-XXXXXX; NULL when nothing was received */
+	int lock_fd;	 /* flock held on dir's lock file while dir != NULL */
 	char *pack_name; /* "pack-<hash>" once indexed */
 	git_odb *odb;	 /* the quarantined objects alone */
 	uint32_t nobjects;

@@ -221,14 +221,15 @@ echo pass >"$CUT_CTL"
 [ -n "$killed" ] && [ "$rc" -ne 0 ]
 ok $? "SIGKILL of the connection process (pid ${killed:-none found}) mid-push: the push fails (status $rc)"
 is "$(snap "$F")" "$BASE" "SIGKILL mid-push: refs as before, git fsck --full clean"
-# A process killed outright cannot remove its quarantine (neither can git's own
-# receive-pack): it is garbage, never part of the repository, and is removed here by hand.
+# A process killed outright cannot remove its quarantine; the next push into the
+# repository removes every quarantine whose receiver is dead (its flock is gone).
 left=$(ls -d "$F"/objects/incoming-* 2>/dev/null | wc -l)
-diag "SIGKILL mid-push left $left quarantine directory(ies) behind (not referenced; removed by hand)"
-rm -rf "$F"/objects/incoming-*
+diag "SIGKILL mid-push left $left quarantine directory(ies) behind"
 wait_children "$base_children"
 gg_git alicekey -C "$W/src" push -q "$(gg_url grp/f)" HEAD:main 2>/dev/null
 is "$?" 0 "after the SIGKILL, the same push goes through"
+is "$(ls -d "$F"/objects/incoming-* 2>/dev/null | wc -l)" 0 \
+	"... and the dead receiver's quarantine was removed by it"
 is "$(git -C "$F" rev-parse main)" "$(git -C "$W/src" rev-parse HEAD)" "... and main moved"
 BASE=$(snap "$F")
 intact "$F" "$BASE" "the push after the SIGKILL"
