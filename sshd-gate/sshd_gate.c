@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,6 +40,8 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <git2.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <microhttpd.h>
@@ -808,6 +811,16 @@ int main(int argc, char **argv)
 	st.metrics = start_metrics(&st, &st.cfg);
 	if (st.metrics == NULL && st.cfg.ssh_metrics_port > 0)
 		goto done;
+	/*
+	 * Initialise libcurl (with OpenSSL) and libgit2 once here, so that every
+	 * connection process shares their pages copy-on-write instead of building
+	 * its own copy (memory per session).  Neither starts a thread.
+	 */
+	mallopt(M_ARENA_MAX, 1); /* one heap: a helper thread (resolver, indexer) adds no arena */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || git_libgit2_init() < 0) {
+		gg_error("cannot initialise libcurl or libgit2");
+		goto done;
+	}
 	gg_sd_notify("READY=1"); /* the port is listening: connections are accepted from now on */
 	rc = serve_forever(&st) == 0 ? 0 : 1;
 	gg_info("stopped");
