@@ -7,6 +7,7 @@
  * that scripts and service managers can show the cause as is.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -67,6 +68,14 @@ int main(int argc, char **argv)
 	char err[512], *secret = NULL;
 	sigset_t sigs;
 	int opt, sig, rc = 1;
+
+	/*
+	 * Keep freed memory in the heap instead of giving it back after every
+	 * request: with one arena per worker thread, glibc's trimming and mmap
+	 * threshold otherwise cost page faults and TLB shootdowns per request.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
 	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
 		switch (opt) {
