@@ -3,14 +3,19 @@
  * repository, for tests and benchmarks that have no gitgate store.
  *
  *   gg-pack-maintain [--full] REPO
+ *   gg-pack-maintain --background REPO
  *
+ * --background is what gg_pack_maintain_spawn execs after a push: lowered
+ * priority, log lines on stderr (the daemon's log), nothing printed.
  * Prints "walked|quick <reachable> <covered> <pack-name|-> <audited> <repacked 0|1>".
  * gatectl repack is the administrator's command for the same.
  */
 #include <git2.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "pack_reuse.h"
 
 int main(int argc, char **argv)
@@ -20,6 +25,14 @@ int main(int argc, char **argv)
 	unsigned flags = 0;
 	int error;
 
+	if (argc == 3 && !strcmp(argv[1], "--background")) {
+		gg_log_setup("gg-pack-maintain", "info", "text");
+		if (nice(10) < 0) {
+			/* Not fatal: maintenance then runs at normal priority. */
+		}
+		gg_pack_maintain_run(argv[2]);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--full"))
 		flags = GG_PACK_MAINTAIN_REPACK;
 	else if (argc != 2) {

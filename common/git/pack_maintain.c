@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +93,15 @@ static int write_record(struct maintain *m, const struct gg_pack_index *idx, con
 
 	if (!path || !(tmp = gg_pack_path_join(m->rec_dir, base, GG_PACK_RECORD_SUFFIX ".tmp")))
 		goto done;
+	/* The pack must hold the closure of the tips, so the tips at least (pack_reuse.c). */
+	for (i = 0; i < m->tips.nr; i++) {
+		if (!gg_pack_index_contains(idx, &m->tips.ids[i])) {
+			git_oid_tostr(hex, sizeof(hex), &m->tips.ids[i]);
+			git_error_set(GIT_ERROR_INVALID, "%s lacks tip %s: not recorded", base,
+				      hex);
+			goto done;
+		}
+	}
 	if (!(f = fopen(tmp, "we"))) {
 		git_error_set(GIT_ERROR_OS, "cannot write '%s': %s", tmp, strerror(errno));
 		goto done;
@@ -406,7 +417,7 @@ done:
 	return error;
 }
 
-static void run_maintenance(const char *repo_path)
+void gg_pack_maintain_run(const char *repo_path)
 {
 	struct gg_pack_maintain_result r;
 	git_repository *repo = NULL;
@@ -428,26 +439,81 @@ static void run_maintenance(const char *repo_path)
 	git_libgit2_shutdown();
 }
 
+/* The driver's path: next to the running program, in the build tree, or installed. */
+static char *find_driver(void)
+{
+	static const char *const rel[] = {"/gg-pack-maintain", "/../common/git/gg-pack-maintain"};
+	char self[4096], *path, *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')))
+			*slash = '\0';
+		for (i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
+			if (!(path = gg_pack_path_join(self, rel[i] + 1, "")))
+				return NULL;
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	if (!(path = gg_pack_path_join(GG_LIBEXECDIR, "gg-pack-maintain", "")))
+		return NULL;
+	if (access(path, X_OK) == 0)
+		return path;
+	git_error_set(GIT_ERROR_OS, "cannot find gg-pack-maintain (next to %s or in %s)",
+		      n > 0 ? self : "the program", GG_LIBEXECDIR);
+	free(path);
+	return NULL;
+}
+
 int gg_pack_maintain_spawn(const char *repo_path)
 {
+	static const int reset[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM};
+	char *driver = find_driver(), *argv[4];
+	struct sigaction dfl;
+	struct rlimit rl;
 	struct stat st;
+	sigset_t none;
+	int status, fd, maxfd = 1024;
+	size_t i;
 	pid_t pid;
-	int status, fd;
 
+	if (!driver)
+		return -1;
+	/* Everything the children need is prepared here: they only make async-signal-safe calls. */
+	argv[0] = driver;
+	argv[1] = (char *)"--background";
+	argv[2] = (char *)repo_path;
+	argv[3] = NULL;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 65536)
+		maxfd = (int)rl.rlim_cur;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&none);
 	pid = fork();
 	if (pid < 0) {
 		git_error_set(GIT_ERROR_OS, "fork: %s", strerror(errno));
+		free(driver);
 		return -1;
 	}
 	if (pid > 0) {
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		free(driver);
 		return 0;
 	}
-	/* The child: detach, and let a grandchild do the work. */
+	/* The child: detach, and let a grandchild exec the driver. */
 	setsid();
 	if (fork() != 0)
 		_exit(0);
+	/* SIGTERM must end it: no handler or ignored signal or mask of the session survives. */
+	for (i = 0; i < sizeof(reset) / sizeof(*reset); i++)
+		sigaction(reset[i], &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Hold none of the session's descriptors: the client must see its end. */
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
@@ -458,12 +524,10 @@ int gg_pack_maintain_spawn(const char *repo_path)
 		if (fd > 2)
 			close(fd);
 	}
-	closefrom(3);
-	if (nice(10) < 0) {
-		/* Not fatal: maintenance then runs at normal priority. */
-	}
-	run_maintenance(repo_path);
-	_exit(0);
+	for (fd = 3; fd < maxfd; fd++)
+		close(fd);
+	execv(driver, argv);
+	_exit(127);
 }
 
 void gg_pack_maintain_first(git_repository *repo)

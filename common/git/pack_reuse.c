@@ -168,6 +168,14 @@ static int load_record(struct gg_reuse_pack *out, const char *rec_dir, const cha
 	}
 	if (!git_oid_equal(&out->idx.checksum, &pack_sum) || out->idx.nr != nobjects)
 		goto bad;
+	/*
+	 * A pack holding the closure of its tips holds the tips themselves.  A
+	 * record failing this (written for other refs, or for another pack)
+	 * would make a fetch leave out objects it must send.
+	 */
+	for (size_t i = 0; i < out->tips.nr; i++)
+		if (!gg_pack_index_contains(&out->idx, &out->tips.ids[i]))
+			goto bad;
 	if (!pack_present(&out->idx))
 		goto done; /* removed or replaced (git gc): not an error, just not usable */
 	error = 0;
@@ -341,8 +349,10 @@ int gg_pack_reuse_find(struct gg_reuse_pack *out, git_repository *repo,
 	memset(&refs, 0, sizeof(refs));
 	if ((error = gg_pack_records_load(&packs, &npacks, repo)) < 0)
 		return error;
-	if (!npacks)
+	if (!npacks) {
+		free(packs); /* allocated even when no record is valid */
 		return 0;
+	}
 	if ((error = gg_pack_wants_as_refs(&refs, repo, wants)) < 0)
 		goto done;
 	for (i = 0; i < npacks && !found; i++) {

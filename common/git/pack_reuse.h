@@ -83,10 +83,17 @@ struct gg_pack_maintain_result {
 int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *repo, unsigned flags);
 
 /*
- * Runs gg_pack_maintain on repo_path in a detached background process (a
- * double fork), for after a push.  Returns at once; 0 when started.
+ * Runs gg_pack_maintain on repo_path in a detached background process, for
+ * after a push: a double fork whose grandchild at once execs the
+ * gg-pack-maintain driver (next to the running program, in the build tree,
+ * or in GG_LIBEXECDIR), so nothing of the possibly multi-threaded caller
+ * (allocator locks, libgit2 state) is used after the fork.  Returns at
+ * once; 0 when started.
  */
 int gg_pack_maintain_spawn(const char *repo_path);
+
+/* What the spawned driver runs ("gg-pack-maintain --background REPO"): logs, never prints. */
+void gg_pack_maintain_run(const char *repo_path);
 
 /*
  * For a repository that was never maintained (imported, or copied into

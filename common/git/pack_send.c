@@ -493,6 +493,7 @@ static int send_planned(struct sender *s, const struct gg_pack_set *set,
 	EVP_MD_CTX *sha = NULL;
 	unsigned int dlen = 0;
 	off_t size = 0;
+	uint64_t written = reused;
 	size_t i;
 	int fd = -1, error = -1;
 
@@ -531,10 +532,23 @@ static int send_planned(struct sender *s, const struct gg_pack_set *set,
 		}
 		if (error < 0)
 			goto done;
+		if (o->how != BUILD)
+			written++;
 	}
-	if (p->nbuilt && (error = send_hashed(s, sha, p->built.ptr + PACK_HEADER,
-					      p->built.size - PACK_HEADER - PACK_TRAILER)) < 0)
+	if (p->nbuilt) {
+		if ((error = send_hashed(s, sha, p->built.ptr + PACK_HEADER,
+					 p->built.size - PACK_HEADER - PACK_TRAILER)) < 0)
+			goto done;
+		written += get_be32((unsigned char *)p->built.ptr + 8);
+	}
+	/* Self-check: never finish a pack whose header promises other than what was sent. */
+	if (written != total) {
+		git_error_set(GIT_ERROR_INTERNAL,
+			      "pack of %" PRIu64 " objects announced but %" PRIu64 " written",
+			      total, written);
+		error = -1;
 		goto done;
+	}
 	if (!EVP_DigestFinal_ex(sha, digest, &dlen) || dlen != PACK_TRAILER) {
 		git_error_set_str(GIT_ERROR_SHA, "SHA-1 failed");
 		error = -1;

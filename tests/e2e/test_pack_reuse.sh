@@ -205,6 +205,15 @@ done
 IMP_PACK=$(basename "$(ls "$IMP"/objects/pack/*.pack)" .pack)
 ok "$([ -f "$IMP/gitgate-packs/$IMP_PACK.record" ]; echo $?)" \
 	"imported: the first clone started the audit, which recorded stock git's pack"
+# The audit is a fresh program (exec'd, not a fork of the session) that ends by itself.
+for i in $(seq 1 300); do
+	pgrep -f "gg-pack-maintain --background $IMP" >/dev/null || break
+	sleep 0.1
+done
+pgrep -f "gg-pack-maintain --background $IMP" >/dev/null
+is "$?" 1 "imported: the background gg-pack-maintain has exited"
+ok "$(grep -q "gg-pack-maintain\[[0-9]*\] info .*pack maintenance $IMP" "$GG_TMP/sshd-gate.log"; echo $?)" \
+	"imported: the exec'd gg-pack-maintain logged its run"
 imported_clone 0 "$W/imported2"
 is "$?" 0 "imported: second clone"
 contains "$(last_reuse)" "pack reuse: $IMP_PACK.pack, " "imported: stock git's pack is reused byte for byte"
@@ -239,6 +248,65 @@ ok "$([ -n "$N_GG" ] && [ -n "$N_GIT" ] && [ "$N_GIT" -gt 0 ] && [ $((N_GG * 10)
 out=$(git -C "$W/behind-gg" fsck --full --no-progress 2>&1)
 is "$?:$out" "0:" "the fetched repository is fsck clean"
 is "$(git -C "$W/behind-gg" rev-parse main)" "$(git -C "$SRV" rev-parse main)" "the fetch is complete"
+
+# --- regression: many small packs, loose objects, empty commits sharing one tree -------------
+# A record naming a one-commit pack (a push of an empty commit) while listing tips whose
+# closure lies in other packs and loose objects made every clone leave those objects out
+# ("did not receive expected object").  Such a record must be ignored, never trusted.
+gatectl project create grp/shape --visibility private >/dev/null
+gatectl member add grp/shape alice owner >/dev/null
+SHAPE="$GG_DATA/repositories/grp/shape.git"
+# The first commit as loose objects, written in the repository itself.
+blob=$(echo "shape" | git -C "$SHAPE" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\tREADME\n' "$blob" | git -C "$SHAPE" mktree)
+c1=$(git -C "$SHAPE" commit-tree "$tree" -m "first")
+git -C "$SHAPE" update-ref refs/heads/main "$c1"
+git clone -q "$SHAPE" "$W/shape" 2>/dev/null
+for b in w1 w2 w3 w4; do
+	git -C "$W/shape" branch "$b" main
+done
+# One small pack per push: empty commits on several branches, all sharing the one tree.
+for k in 1 2 3; do
+	for b in w1 w2 w3 w4; do
+		git -C "$W/shape" checkout -q "$b"
+		git -C "$W/shape" commit -q --allow-empty -m "$b-$k"
+		gg_git alicekey -C "$W/shape" push -q "$(gg_url grp/shape)" "$b" 2>/dev/null ||
+			diag "push $b-$k failed"
+	done
+done
+git -C "$W/shape" checkout -q main
+git -C "$W/shape" commit -q --allow-empty -m "main-2"
+gg_git alicekey -C "$W/shape" push -q "$(gg_url grp/shape)" main 2>/dev/null
+is "$?" 0 "shape: empty commits pushed on five branches"
+is "$(git -C "$SHAPE" count-objects -v | sed -n 's/^count: //p')" 3 "shape: three loose objects"
+npacks=$(ls "$SHAPE"/objects/pack/*.pack | wc -l)
+ok "$([ "$npacks" -ge 10 ]; echo $?)" "shape: many small packs ($npacks)"
+# Let the background runs after the pushes end, then plant the record the tester found: the
+# pack of w3's last push (one commit) with main and w3 as tips.
+for i in $(seq 1 300); do
+	flock -n "$SHAPE/gitgate-packs/maintain.lock" true 2>/dev/null && break
+	[ -d "$SHAPE/gitgate-packs" ] || break
+	sleep 0.1
+done
+tip=$(git -C "$SHAPE" rev-parse w3)
+onepack=
+for idx in "$SHAPE"/objects/pack/*.idx; do
+	if git show-index <"$idx" | grep -q "$tip"; then onepack=$(basename "$idx" .idx); fi
+done
+mkdir -p "$SHAPE/gitgate-packs"
+rm -f "$SHAPE"/gitgate-packs/*.record
+printf 'gitgate-pack-record 1\npack %s\nobjects %s\ntip %s\ntip %s\n' "${onepack#pack-}" \
+	"$(git show-index <"$SHAPE/objects/pack/$onepack.idx" | wc -l)" \
+	"$(git -C "$SHAPE" rev-parse main)" "$tip" >"$SHAPE/gitgate-packs/$onepack.record"
+for v in 0 2; do
+	rm -rf "$W/shape-v$v"
+	gg_git alicekey -c protocol.version="$v" clone -q --bare "$(gg_url grp/shape)" \
+		"$W/shape-v$v" >"$GG_TMP/clone.out" 2>&1
+	is "$?:$(cat "$GG_TMP/clone.out")" "0:" "shape v$v: the clone succeeds"
+	SRV="$SHAPE" clean_clone "$W/shape-v$v" "shape v$v"
+done
+ok "$(grep -q "ignoring invalid pack record .*/grp/shape.git/gitgate-packs/$onepack.record" \
+	"$GG_TMP/sshd-gate.log"; echo $?)" "shape: the record whose pack lacks its tips is ignored"
 
 # The background run after the last push has finished once the lock is free again.
 repack grp/reuse
