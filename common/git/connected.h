@@ -2,11 +2,13 @@
  * connected.h - does a pushed tip have everything it points to?
  *
  * A ref may only move to an object whose whole history is in the
- * repository (or in the quarantine about to join it).  Starting from the
- * new tips, the walk stops at history the existing refs already reach and
- * opens only trees that arrived in this push: an object that was already
- * in the repository is trusted to be complete.  Existence checks never
- * rescan the pack directory (GIT_ODB_LOOKUP_NO_REFRESH).
+ * repository (or in the quarantine about to join it).  As git's
+ * rev-list --objects NEW --not --all: an object counts as complete only
+ * when an existing ref reaches it.  One stored but reached by no ref (a
+ * dangling tree an earlier push brought beside a good ref, the objects
+ * of a refused ref: a push's whole pack is kept once one ref is
+ * accepted) is opened like a new one.  Existence checks never rescan the
+ * pack directory (GIT_ODB_LOOKUP_NO_REFRESH).
  */
 #ifndef GG_GIT_CONNECTED_H
 #define GG_GIT_CONNECTED_H
