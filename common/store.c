@@ -455,3 +455,27 @@ int gg_store_write_list(struct gg_store *st, struct gg_write_in_flight **out, si
 {
 	return st->ops->write_list(st, out, count);
 }
+
+int gg_store_project_pushed(struct gg_store *st, int64_t project_id, const char *request_id,
+			    int64_t *seq)
+{
+	return st->ops->project_pushed(st, project_id, request_id, seq);
+}
+
+int gg_store_signin_check(struct gg_store *st, const char *login_key, const char *address_key,
+			  int64_t window, int max_login, int max_address, bool *exhausted)
+{
+	return st->ops->signin_check(st, login_key, address_key, window, max_login, max_address,
+				     exhausted);
+}
+
+int gg_store_signin_failed(struct gg_store *st, const char *login_key, const char *address_key,
+			   int64_t window)
+{
+	return st->ops->signin_failed(st, login_key, address_key, window);
+}
+
+int gg_store_signin_clear(struct gg_store *st, const char *login_key)
+{
+	return st->ops->signin_clear(st, login_key);
+}

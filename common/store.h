@@ -86,6 +86,11 @@ struct gg_project {
 	char repo_path[GG_PATH_MAX];            /* relative to storage root: "<full_path>.git" */
 	int64_t creator_id;
 	int64_t created_at;
+	/* Push generation: moved by one on every accepted push (gg_store_project_pushed),
+	 * 0 = never pushed.  A Geo secondary reads it from its replica of the database and
+	 * fetches only the projects whose generation moved. */
+	int64_t pushed_seq;
+	int64_t pushed_at; /* the last accepted push, 0 = none */
 };
 
 struct gg_member {
@@ -304,6 +309,26 @@ int gg_store_write_begin(struct gg_store *st, const struct gg_write_in_flight *w
 int gg_store_write_end(struct gg_store *st, const char *request_id);
 int gg_store_write_list(struct gg_store *st, struct gg_write_in_flight **out, size_t *count);
 
+/* A push to project_id was accepted (post_receive with ref changes): move its push
+ * generation and, when request_id is not NULL, end that write in flight, in one
+ * transaction.  *seq (may be NULL) gets the new generation; GG_ENOTFOUND for an
+ * unknown project (nothing changed). */
+int gg_store_project_pushed(struct gg_store *st, int64_t project_id, const char *request_id,
+			    int64_t *seq);
+
+/* Failed password sign-ins, shared by every node on the database (the guessing
+ * limit of sessions.c).  Keys are the caller's ("u:<login>", "i:<address>").
+ * check: *exhausted when login_key has max_login failures, or address_key
+ * max_address, within the last window seconds.  failed: one more failure for both
+ * keys (a key whose window has passed starts a new one; records older than the
+ * window are removed).  clear: forget login_key's failures.  On a read-only
+ * replica failed and clear give GG_EREADONLY. */
+int gg_store_signin_check(struct gg_store *st, const char *login_key, const char *address_key,
+			  int64_t window, int max_login, int max_address, bool *exhausted);
+int gg_store_signin_failed(struct gg_store *st, const char *login_key, const char *address_key,
+			   int64_t window);
+int gg_store_signin_clear(struct gg_store *st, const char *login_key);
+
 /* Audit events, newest first; list with limit 0 gives all. add fills id (and created_at
  * when 0). */
 int gg_store_audit_add(struct gg_store *st, struct gg_audit_event *event);
@@ -364,6 +389,11 @@ struct gg_store_ops {
 	int (*write_begin)(struct gg_store *, const struct gg_write_in_flight *);
 	int (*write_end)(struct gg_store *, const char *);
 	int (*write_list)(struct gg_store *, struct gg_write_in_flight **, size_t *);
+	int (*project_pushed)(struct gg_store *, int64_t, const char *, int64_t *);
+	int (*signin_check)(struct gg_store *, const char *, const char *, int64_t, int, int,
+			    bool *);
+	int (*signin_failed)(struct gg_store *, const char *, const char *, int64_t);
+	int (*signin_clear)(struct gg_store *, const char *);
 };
 
 /* Every backend's connection struct begins with this. */

@@ -49,6 +49,8 @@
 #define MIGRATION_LOCK_KEY   "29113321772610661"
 #define MAX_PARAMS	     10
 #define MAX_DEFERRED_TOUCHES 8
+/* How long a statement waits for a lock before the store answers GG_EBUSY. */
+#define LOCK_TIMEOUT "5s"
 
 /* ---- schema ---- */
 
@@ -165,6 +167,14 @@ static const char *const migrations[] = {
     " username TEXT NOT NULL DEFAULT '',"
     " started_at BIGINT NOT NULL,"
     " expires_at BIGINT NOT NULL);",
+    /* 3: push generations and failed sign-ins, as in store_sqlite.c. */
+    "ALTER TABLE projects ADD COLUMN pushed_seq BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE projects ADD COLUMN pushed_at BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE signin_failures ("
+    " key TEXT PRIMARY KEY,"
+    " failures INTEGER NOT NULL,"
+    " since BIGINT NOT NULL);"
+    "CREATE INDEX signin_failures_since ON signin_failures(since);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -176,7 +186,7 @@ static const char *const migrations[] = {
 	"fingerprint, created_at, last_used_at"
 #define PROJECT_COLS                                                                               \
 	"id, full_path, name, visibility, default_branch, read_only, read_only_message, "          \
-	"repo_path, coalesce(creator_id, 0), created_at"
+	"repo_path, coalesce(creator_id, 0), created_at, pushed_seq, pushed_at"
 #define TOKEN_COLS "id, user_id, kind, name, scopes, expires_at, revoked, created_at, last_used_at"
 #define PB_COLS	   "id, project_id, name, push_access_level"
 #define AUDIT_COLS "id, actor_id, actor, action, target, old_value, new_value, created_at"
@@ -257,6 +267,11 @@ enum stmt_id {
 	ST_WRITE_INSERT,
 	ST_WRITE_DELETE,
 	ST_WRITE_LIST,
+	ST_PROJECT_PUSHED,
+	ST_SIGNIN_PRUNE,
+	ST_SIGNIN_FAILED,
+	ST_SIGNIN_CHECK,
+	ST_SIGNIN_CLEAR,
 	ST_COUNT
 };
 
@@ -356,6 +371,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WRITE_DELETE] = "DELETE FROM writes_in_flight WHERE request_id = $1",
     [ST_WRITE_LIST] = "SELECT " WRITE_COLS " FROM writes_in_flight WHERE expires_at > $1"
 		      " ORDER BY started_at, request_id",
+    [ST_PROJECT_PUSHED] = "UPDATE projects SET pushed_seq = pushed_seq + 1, pushed_at = $1"
+			  " WHERE id = $2 RETURNING pushed_seq",
+    [ST_SIGNIN_PRUNE] = "DELETE FROM signin_failures WHERE since <= $1",
+    /* A failure in a window that has passed starts a new one ($2 = now, $3 = the
+     * oldest start still in the window). */
+    [ST_SIGNIN_FAILED] = "INSERT INTO signin_failures AS f (key, failures, since)"
+			 " VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET"
+			 " failures = CASE WHEN f.since > $3 THEN f.failures + 1 ELSE 1 END,"
+			 " since = CASE WHEN f.since > $3 THEN f.since ELSE $2 END",
+    [ST_SIGNIN_CHECK] = "SELECT (SELECT count(*) FROM signin_failures WHERE key = $1"
+			" AND since > $3 AND failures >= $4) + (SELECT count(*) FROM"
+			" signin_failures WHERE key = $2 AND since > $3 AND failures >= $5)",
+    [ST_SIGNIN_CLEAR] = "DELETE FROM signin_failures WHERE key = $1",
 };
 
 struct deferred_touch {
@@ -447,7 +475,31 @@ static int db_error(struct pg_store *s, const PGresult *res, const char *what)
 		return set_error(s, GG_EINVALID, "%s: invalid value (%s)", what, msg);
 	if (strcmp(state, "25006") == 0)
 		return set_error(s, GG_EREADONLY, "%s: the database is read-only", what);
+	/* A lock held longer than lock_timeout (55P03), a statement cancelled by
+	 * statement_timeout (57014), a serialization failure or a deadlock (40001,
+	 * 40P01): busy, as SQLite is past its busy_timeout (the caller answers 503). */
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0 ||
+	    strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return set_error(s, GG_EBUSY, "%s: the database is busy: %s", what, msg);
 	return set_error(s, GG_ERROR, "%s: %s", what, msg);
+}
+
+/*
+ * No statement waits for a lock for ever: lock_timeout is LOCK_TIMEOUT unless
+ * the database URL (options=-c lock_timeout=...), the role or the database
+ * sets one.  Set after the migrations, which may wait for one another.
+ */
+static int set_lock_timeout(struct pg_store *s)
+{
+	PGresult *res =
+	    PQexec(s->conn, "SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', false)"
+			    " WHERE current_setting('lock_timeout') = '0'");
+	int ret = GG_OK;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		ret = db_error(s, res, "lock_timeout");
+	PQclear(res);
+	return ret;
 }
 
 /* ---- running statements ---- */
@@ -491,6 +543,8 @@ static int ensure_connected(struct pg_store *s)
 		return set_error(s, GG_ERROR, "cannot reconnect to PostgreSQL: %s", chomp(msg));
 	}
 	s->prepared = false;
+	if (set_lock_timeout(s) != GG_OK)
+		return GG_ERROR;
 	return prepare_all(s);
 }
 
@@ -687,6 +741,8 @@ static void read_project(const PGresult *res, int r, void *out)
 	copy_col(p->repo_path, sizeof(p->repo_path), res, r, 7);
 	p->creator_id = col_i64(res, r, 8);
 	p->created_at = col_i64(res, r, 9);
+	p->pushed_seq = col_i64(res, r, 10);
+	p->pushed_at = col_i64(res, r, 11);
 }
 
 static void read_member(const PGresult *res, int r, void *out)
@@ -1716,6 +1772,100 @@ static int pg_write_list(struct gg_store *st, struct gg_write_in_flight **out, s
 			    : ret;
 }
 
+/*
+ * A push was accepted: move the project's push generation and end the write
+ * in flight (request_id may be NULL), in one transaction.
+ */
+static int pg_project_pushed(struct gg_store *st, int64_t project_id, const char *request_id,
+			     int64_t *seq)
+{
+	struct pg_store *s = P(st);
+	PGresult *res;
+	int ret;
+
+	if ((ret = tx_begin(s)) != GG_OK)
+		return ret;
+	ret = run(s, &res, ST_PROJECT_PUSHED, "record push", "II", gg_now(), project_id);
+	if (ret == GG_OK) {
+		if (PQntuples(res) == 1) {
+			if (seq)
+				*seq = col_i64(res, 0, 0);
+		} else {
+			ret = set_error(s, GG_ENOTFOUND, "no such project");
+		}
+		PQclear(res);
+	}
+	if (ret == GG_OK && request_id) {
+		ret = run(s, &res, ST_WRITE_DELETE, "end write in flight", "t", request_id);
+		if (ret == GG_OK)
+			PQclear(res);
+	}
+	if (ret == GG_OK)
+		ret = tx_commit(s);
+	if (ret != GG_OK)
+		tx_rollback(s);
+	return ret;
+}
+
+/* ---- failed sign-ins ---- */
+
+static int pg_signin_check(struct gg_store *st, const char *login_key, const char *address_key,
+			   int64_t window, int max_login, int max_address, bool *exhausted)
+{
+	struct pg_store *s = P(st);
+	PGresult *res;
+	int ret = run(s, &res, ST_SIGNIN_CHECK, "failed sign-ins", "ttIii", login_key, address_key,
+		      gg_now() - window, max_login, max_address);
+
+	*exhausted = false;
+	if (ret == GG_OK) {
+		*exhausted = PQntuples(res) == 1 && col_i64(res, 0, 0) > 0;
+		PQclear(res);
+	}
+	return ret;
+}
+
+/* Records older than the window go first, so the table holds only live ones.
+ * Each statement is atomic on its own (ON CONFLICT), so no transaction. */
+static int pg_signin_failed(struct gg_store *st, const char *login_key, const char *address_key,
+			    int64_t window)
+{
+	struct pg_store *s = P(st);
+	const char *keys[2] = {login_key, address_key};
+	int64_t now = gg_now();
+	PGresult *res;
+	int ret;
+
+	if (s->standby)
+		return set_error(s, GG_EREADONLY,
+				 "record failed sign-in: the database is read-only");
+	ret = run(s, &res, ST_SIGNIN_PRUNE, "prune failed sign-ins", "I", now - window);
+	if (ret == GG_OK)
+		PQclear(res);
+	for (int i = 0; i < 2 && ret == GG_OK; i++) {
+		ret = run(s, &res, ST_SIGNIN_FAILED, "record failed sign-in", "tII", keys[i], now,
+			  now - window);
+		if (ret == GG_OK)
+			PQclear(res);
+	}
+	return ret;
+}
+
+static int pg_signin_clear(struct gg_store *st, const char *login_key)
+{
+	struct pg_store *s = P(st);
+	PGresult *res;
+	int ret;
+
+	if (s->standby)
+		return set_error(s, GG_EREADONLY,
+				 "clear failed sign-ins: the database is read-only");
+	ret = run(s, &res, ST_SIGNIN_CLEAR, "clear failed sign-ins", "t", login_key);
+	if (ret == GG_OK)
+		PQclear(res);
+	return ret;
+}
+
 /* ---- snapshots, schema, connection ---- */
 
 static int pg_read_begin(struct gg_store *st)
@@ -1906,6 +2056,10 @@ static const struct gg_store_ops pg_ops = {
     .write_begin = pg_write_begin,
     .write_end = pg_write_end,
     .write_list = pg_write_list,
+    .project_pushed = pg_project_pushed,
+    .signin_check = pg_signin_check,
+    .signin_failed = pg_signin_failed,
+    .signin_clear = pg_signin_clear,
 };
 
 /* NOTICEs ("relation already exists, skipping") are not for our logs. */
@@ -1949,6 +2103,8 @@ int gg_store_pg_open(struct gg_store **out, const char *url, char *errbuf, size_
 	}
 	if (ret == GG_OK)
 		ret = migrate(s);
+	if (ret == GG_OK)
+		ret = set_lock_timeout(s);
 	if (ret == GG_OK)
 		ret = prepare_all(s);
 	if (ret != GG_OK)

@@ -152,6 +152,16 @@ static const char *const migrations[] = {
     " username TEXT NOT NULL DEFAULT '',"
     " started_at INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 3: a project's push generation, moved by every accepted push (a Geo
+     * secondary fetches only the projects whose generation moved), and the
+     * failed sign-ins of every node (the password-guessing limit). */
+    "ALTER TABLE projects ADD COLUMN pushed_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE projects ADD COLUMN pushed_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE signin_failures ("
+    " key TEXT PRIMARY KEY,"
+    " failures INTEGER NOT NULL,"
+    " since INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX signin_failures_since ON signin_failures(since);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -163,7 +173,7 @@ static const char *const migrations[] = {
 	"last_used_at"
 #define PROJECT_COLS                                                                               \
 	"id, full_path, name, visibility, default_branch, read_only, read_only_message, "          \
-	"repo_path, creator_id, created_at"
+	"repo_path, creator_id, created_at, pushed_seq, pushed_at"
 #define TOKEN_COLS "id, user_id, kind, name, scopes, expires_at, revoked, created_at, last_used_at"
 #define PB_COLS	   "id, project_id, name, push_access_level"
 #define AUDIT_COLS "id, actor_id, actor, action, target, old_value, new_value, created_at"
@@ -236,6 +246,11 @@ enum stmt_id {
 	ST_WRITE_INSERT,
 	ST_WRITE_DELETE,
 	ST_WRITE_LIST,
+	ST_PROJECT_PUSHED,
+	ST_SIGNIN_PRUNE,
+	ST_SIGNIN_FAILED,
+	ST_SIGNIN_CHECK,
+	ST_SIGNIN_CLEAR,
 	ST_COUNT
 };
 
@@ -300,12 +315,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       "?1 - 60",
     [ST_TOKEN_LIST_USER] = "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = ? ORDER BY id",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE id = ?",
-    /* The switch and the window in force or next, as of ?1 (store.h). */
+    /* The switch and the window in force or next, as of ?1 (store.h).  Asked on every
+     * /internal/allowed: min() rather than ORDER BY ... LIMIT 1 keeps the plan free
+     * of temporary b-trees (a sort, a materialized subquery). */
     [ST_SETTINGS_GET] = "SELECT s.maintenance_mode, s.maintenance_mode_message, s.updated_at,"
 			" w.id, w.start_at, w.end_at, w.notice, w.message, w.created_by,"
-			" w.created_at FROM application_settings s LEFT JOIN (SELECT * FROM"
-			" maintenance_windows WHERE cancelled = 0 AND end_at > ?1"
-			" ORDER BY start_at, id LIMIT 1) w ON 1 WHERE s.id = 1",
+			" w.created_at FROM application_settings s LEFT JOIN"
+			" maintenance_windows w ON w.id = (SELECT min(id) FROM"
+			" maintenance_windows WHERE cancelled = 0 AND end_at > ?1 AND"
+			" start_at = (SELECT min(start_at) FROM maintenance_windows"
+			" WHERE cancelled = 0 AND end_at > ?1)) WHERE s.id = 1",
     [ST_SETTINGS_SET] = "UPDATE application_settings SET maintenance_mode = ?,"
 			" maintenance_mode_message = ?, updated_at = ? WHERE id = 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_events (actor_id, actor, action, target, old_value,"
@@ -332,6 +351,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WRITE_DELETE] = "DELETE FROM writes_in_flight WHERE request_id = ?",
     [ST_WRITE_LIST] = "SELECT " WRITE_COLS " FROM writes_in_flight WHERE expires_at > ?"
 		      " ORDER BY started_at, request_id",
+    [ST_PROJECT_PUSHED] = "UPDATE projects SET pushed_seq = pushed_seq + 1, pushed_at = ?"
+			  " WHERE id = ? RETURNING pushed_seq",
+    [ST_SIGNIN_PRUNE] = "DELETE FROM signin_failures WHERE since <= ?",
+    /* A failure in a window that has passed starts a new one (?2 = now, ?3 = the
+     * oldest start still in the window). */
+    [ST_SIGNIN_FAILED] = "INSERT INTO signin_failures (key, failures, since) VALUES (?1, 1, ?2)"
+			 " ON CONFLICT (key) DO UPDATE SET"
+			 " failures = CASE WHEN since > ?3 THEN failures + 1 ELSE 1 END,"
+			 " since = CASE WHEN since > ?3 THEN since ELSE ?2 END",
+    [ST_SIGNIN_CHECK] = "SELECT (SELECT count(*) FROM signin_failures WHERE key = ?1"
+			" AND since > ?3 AND failures >= ?4) + (SELECT count(*) FROM"
+			" signin_failures WHERE key = ?2 AND since > ?3 AND failures >= ?5)",
+    [ST_SIGNIN_CLEAR] = "DELETE FROM signin_failures WHERE key = ?",
 };
 
 struct sqlite_store {
@@ -517,9 +549,11 @@ static void tx_rollback(struct sqlite_store *s)
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *stmt, int col)
 {
-	const unsigned char *v = sqlite3_column_text(stmt, col);
+	const char *v = (const char *)sqlite3_column_text(stmt, col);
+	size_t n = v ? strnlen(v, cap - 1) : 0; /* cut to fit, as snprintf would */
 
-	snprintf(dst, cap, "%s", v ? (const char *)v : "");
+	memcpy(dst, v ? v : "", n);
+	dst[n] = '\0';
 }
 
 /* ---- row readers ---- */
@@ -572,6 +606,8 @@ static void read_project(sqlite3_stmt *stmt, void *out)
 	copy_col(p->repo_path, sizeof(p->repo_path), stmt, 7);
 	p->creator_id = sqlite3_column_int64(stmt, 8);
 	p->created_at = sqlite3_column_int64(stmt, 9);
+	p->pushed_seq = sqlite3_column_int64(stmt, 10);
+	p->pushed_at = sqlite3_column_int64(stmt, 11);
 }
 
 static void read_member(sqlite3_stmt *stmt, void *out)
@@ -1760,6 +1796,119 @@ static int sq_write_list(struct gg_store *st, struct gg_write_in_flight **out, s
 	return ret;
 }
 
+/*
+ * A push was accepted: move the project's push generation and end the write
+ * in flight (request_id may be NULL), in one transaction.
+ */
+static int sq_project_pushed(struct gg_store *st, int64_t project_id, const char *request_id,
+			     int64_t *seq)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt;
+	int ret, rc;
+
+	if ((ret = tx_begin(s)) != GG_OK)
+		return ret;
+	stmt = stmt_get(s, ST_PROJECT_PUSHED);
+	ret = stmt ? bind(s, stmt, "II", gg_now(), project_id) : GG_ERROR;
+	if (ret == GG_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			if (seq)
+				*seq = sqlite3_column_int64(stmt, 0);
+			rc = sqlite3_step(stmt);
+		} else if (rc == SQLITE_DONE) {
+			ret = set_error(s, GG_ENOTFOUND, "no such project");
+		}
+		if (ret == GG_OK && rc != SQLITE_DONE)
+			ret = db_error(s, rc, "record push");
+	}
+	stmt_done(stmt);
+	if (ret == GG_OK && request_id) {
+		stmt = stmt_get(s, ST_WRITE_DELETE);
+		ret = stmt ? bind(s, stmt, "t", request_id) : GG_ERROR;
+		if (ret == GG_OK)
+			ret = exec_stmt(s, stmt, "end write in flight");
+		stmt_done(stmt);
+	}
+	if (ret == GG_OK)
+		ret = tx_commit(s);
+	if (ret != GG_OK)
+		tx_rollback(s);
+	return ret;
+}
+
+/* ---- failed sign-ins ---- */
+
+static int sq_signin_check(struct gg_store *st, const char *login_key, const char *address_key,
+			   int64_t window, int max_login, int max_address, bool *exhausted)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_SIGNIN_CHECK);
+	int ret, rc;
+
+	*exhausted = false;
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "ttIii", login_key, address_key, gg_now() - window, max_login,
+		   max_address);
+	if (ret == GG_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW)
+			*exhausted = sqlite3_column_int(stmt, 0) > 0;
+		else
+			ret = db_error(s, rc, "failed sign-ins");
+	}
+	stmt_done(stmt);
+	return ret;
+}
+
+/* Records older than the window go first, so the table holds only live ones. */
+static int sq_signin_failed(struct gg_store *st, const char *login_key, const char *address_key,
+			    int64_t window)
+{
+	struct sqlite_store *s = S(st);
+	const char *keys[2] = {login_key, address_key};
+	int64_t now = gg_now();
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if ((ret = tx_begin(s)) != GG_OK)
+		return ret;
+	stmt = stmt_get(s, ST_SIGNIN_PRUNE);
+	ret = stmt ? bind(s, stmt, "I", now - window) : GG_ERROR;
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "prune failed sign-ins");
+	stmt_done(stmt);
+	for (int i = 0; i < 2 && ret == GG_OK; i++) {
+		stmt = stmt_get(s, ST_SIGNIN_FAILED);
+		ret = stmt ? bind(s, stmt, "tII", keys[i], now, now - window) : GG_ERROR;
+		if (ret == GG_OK)
+			ret = exec_stmt(s, stmt, "record failed sign-in");
+		stmt_done(stmt);
+	}
+	if (ret == GG_OK)
+		ret = tx_commit(s);
+	if (ret != GG_OK)
+		tx_rollback(s);
+	return ret;
+}
+
+static int sq_signin_clear(struct gg_store *st, const char *login_key)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *stmt = stmt_get(s, ST_SIGNIN_CLEAR);
+	int ret;
+
+	if (!stmt)
+		return GG_ERROR;
+	ret = bind(s, stmt, "t", login_key);
+	if (ret == GG_OK)
+		ret = exec_stmt(s, stmt, "clear failed sign-ins");
+	stmt_done(stmt);
+	return ret;
+}
+
 /* ---- connection ---- */
 
 /* Newest applied migration, 0 for a new database (no table yet). */
@@ -1949,6 +2098,10 @@ static const struct gg_store_ops sqlite_ops = {
     .write_begin = sq_write_begin,
     .write_end = sq_write_end,
     .write_list = sq_write_list,
+    .project_pushed = sq_project_pushed,
+    .signin_check = sq_signin_check,
+    .signin_failed = sq_signin_failed,
+    .signin_clear = sq_signin_clear,
 };
 
 static int journal_cb(void *arg, int ncol, char **values, char **names)
@@ -2009,7 +2162,15 @@ int gg_store_sqlite_open(struct gg_store **out, const char *path, char *errbuf, 
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	ret = exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", "open");
 	if (ret == GG_OK) {
-		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", journal_cb, journal, NULL);
+		/* Switching a new file to WAL needs a lock the busy handler does not
+		 * always wait for (processes creating the file together): retry. */
+		for (int i = 0; i < BUSY_TIMEOUT_MS / 10; i++) {
+			rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", journal_cb, journal,
+					  NULL);
+			if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+				break;
+			usleep(10000);
+		}
 		if (rc != SQLITE_OK)
 			ret = db_error(s, rc, "enable WAL");
 		else if (strcmp(journal, "wal") != 0 && strcmp(journal, "memory") != 0)

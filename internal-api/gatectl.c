@@ -695,6 +695,39 @@ done:
 	return ret;
 }
 
+/*
+ * An existing file or directory that init would have made private: group and
+ * other access are taken away (mode want, as init creates it) and stdout says
+ * so.  0, or EXIT_FAILURE with the reason on stderr.
+ */
+static int make_private(const char *path, mode_t want)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : fail("cannot stat %s: %s", path, strerror(errno));
+	if ((sb.st_mode & 077) == 0)
+		return 0;
+	if (chmod(path, want) < 0)
+		return fail("cannot make %s private (mode %04o): %s", path, (unsigned)want,
+			    strerror(errno));
+	printf("Made %s private: mode %04o, was %04o\n", path, (unsigned)want,
+	       (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
+/* The data directory and the secrets in it, when they were there before init
+ * with wider permissions than init gives them. */
+static int make_data_private(struct ctl *c)
+{
+	const char *db = sqlite_path(c->cfg.database_url);
+
+	if (make_private(c->cfg.data_dir, 0700) || make_private(c->cfg.secret_file, 0600) ||
+	    make_private(c->cfg.registry_key_file, 0600) || (db && make_private(db, 0600)))
+		return EXIT_FAILURE;
+	return 0;
+}
+
 static int cmd_init(struct ctl *c)
 {
 	const char *config_path = c->a.config ? c->a.config : getenv("GITGATE_CONFIG");
@@ -791,6 +824,8 @@ static int cmd_init(struct ctl *c)
 		if (rc != 0)
 			return rc < 0 ? EXIT_FAILURE : already_initialized(c);
 	}
+	if (make_data_private(c))
+		return EXIT_FAILURE;
 	if (gg_mkdir_p(c->cfg.storage_root, 0750) < 0)
 		return fail("cannot create %s: %s", c->cfg.storage_root, strerror(errno));
 	return create_admin(c);
@@ -2044,8 +2079,12 @@ static void print_usage(FILE *out)
 		fprintf(out, "  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
 	fprintf(out, "  db copy [--from sqlite:PATH] --to postgresql://...\n      copy every row "
 		     "of a SQLite store into a new PostgreSQL database\n");
-	fprintf(out, "  geo sync [--follow [--interval S]] | geo status\n      a Geo secondary's "
-		     "repository replication and the replication status (docs/FAILOVER.md)\n");
+	fprintf(out, "  geo sync [--follow [--interval S] [--full-interval S]] | geo status\n"
+		     "      a Geo secondary's repository replication: one pass, or --follow: poll "
+		     "the\n      replicated push generations every S (1) seconds and fetch what "
+		     "moved, with a\n      full pass every --full-interval ([geo] sync_interval) "
+		     "seconds; geo status:\n      replication and per-project lag "
+		     "(docs/FAILOVER.md)\n");
 	fprintf(out, "  repack (PROJECT | --all) [--full]\n      record which pack clones may "
 		     "reuse byte for byte; --full writes a new pack of the reachable objects\n");
 	fprintf(out,

@@ -17,6 +17,16 @@
  * project, goes to the status file ([geo] status_file), written whole and
  * renamed into place, so a reader never sees half of it.
  *
+ * --follow is driven by pushes: every push the primary accepts moves its
+ * project's push generation (projects.pushed_seq, by /internal/post_receive),
+ * which reaches the standby by streaming replication.  Every --interval
+ * seconds the loop reads the generations (one query on the replica; a hot
+ * standby cannot LISTEN) and syncs only the projects whose generation
+ * differs from the one it synced them at; a full pass runs at the start,
+ * when the set of projects changes, and every --full-interval seconds.  The
+ * generations synced are kept in memory and in the status file (the standby
+ * cannot be written), which 'geo status' compares with the replica's.
+ *
  * The primary's host key is checked against [geo] primary_host_keys (the
  * SHA256 fingerprints 'sshd-gate --print-host-keys' prints on the primary);
  * without that setting nothing is fetched.
@@ -83,7 +93,8 @@ static void on_stop_signal(int sig)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: gatectl [--config FILE] geo sync [--follow] [--interval SECONDS]\n"
+	fprintf(stderr, "usage: gatectl [--config FILE] geo sync [--follow [--interval SECONDS]"
+			" [--full-interval SECONDS]]\n"
 			"       gatectl [--config FILE] geo status\n");
 	return 2;
 }
@@ -434,62 +445,221 @@ static cJSON *read_status(const char *file)
 
 /* ---- geo sync ---- */
 
-/* One pass over every project.  Returns the number of failures. */
-static int sync_pass(struct geo *g)
+/*
+ * What the secondary knows of one project: the push generation the primary
+ * had (as last read from the replica) and the one its repository has.  Kept
+ * in memory by 'geo sync' and written to the status file, never to the
+ * database (the standby cannot be written).
+ */
+struct tracked {
+	int64_t id;
+	char path[GG_PATH_MAX];
+	char repo_path[GG_PATH_MAX];
+	int64_t pushed_seq; /* the primary's push generation, read from the replica */
+	int64_t synced_seq; /* the generation the local repository has; -1 = not synced */
+	size_t refs;
+	bool ok;
+	bool fetched;
+	char error[512];
+	int64_t checked_at;
+};
+
+struct sync_state {
+	struct tracked *t;
+	size_t n;
+	bool follow;
+	int64_t pass_started_at, pass_finished_at, polled_at;
+	unsigned long full_passes, polls, push_syncs;
+	int stale_failures; /* stale repositories the last full pass could not remove */
+	cJSON *removed;	    /* of the last full pass */
+};
+
+static void tracked_clear(struct sync_state *ss)
 {
-	struct gg_project *projects = NULL;
-	size_t count = 0;
-	cJSON *status = cJSON_CreateObject(), *list, *removed;
-	int failures = 0;
+	free(ss->t);
+	ss->t = NULL;
+	ss->n = 0;
+	cJSON_Delete(ss->removed);
+	ss->removed = NULL;
+}
+
+/* The whole state, as 'geo status' reads it. */
+static int write_sync_status(const struct geo *g, const struct sync_state *ss)
+{
+	cJSON *status = cJSON_CreateObject(), *list;
+	int failures = ss->stale_failures, ret;
 
 	if (!status)
-		return 1;
-	cJSON_AddNumberToObject(status, "started_at", (double)gg_now());
+		return -1;
 	cJSON_AddStringToObject(status, "primary", g->cfg.geo_primary_ssh_url);
+	cJSON_AddStringToObject(status, "mode", ss->follow ? "follow" : "pass");
+	cJSON_AddNumberToObject(status, "started_at", (double)ss->pass_started_at);
+	cJSON_AddNumberToObject(status, "finished_at", (double)ss->pass_finished_at);
+	cJSON_AddNumberToObject(status, "full_passes", (double)ss->full_passes);
+	cJSON_AddNumberToObject(status, "polls", (double)ss->polls);
+	cJSON_AddNumberToObject(status, "polled_at", (double)ss->polled_at);
+	cJSON_AddNumberToObject(status, "push_syncs", (double)ss->push_syncs);
 	list = cJSON_AddArrayToObject(status, "projects");
-	removed = cJSON_AddArrayToObject(status, "removed");
-	if (gg_store_project_list(g->st, &projects, &count) != GG_OK) {
-		fprintf(stderr, "gatectl: cannot list projects: %s\n", gg_store_errmsg(g->st));
-		cJSON_AddStringToObject(status, "error", gg_store_errmsg(g->st));
-		failures++;
-		count = 0;
-	}
-	for (size_t i = 0; i < count && !stop_requested; i++) {
+	for (size_t i = 0; i < ss->n; i++) {
+		const struct tracked *t = &ss->t[i];
 		cJSON *row = cJSON_CreateObject();
-		char err[1024] = "";
-		bool fetched = false;
-		size_t refs = 0;
-		int rc = sync_project(g, &projects[i], &fetched, &refs, err, sizeof(err));
 
-		cJSON_AddStringToObject(row, "path", projects[i].full_path);
-		cJSON_AddStringToObject(row, "state", rc == 0 ? "ok" : "error");
-		cJSON_AddNumberToObject(row, "refs", (double)refs);
-		cJSON_AddBoolToObject(row, "fetched", fetched);
-		cJSON_AddNumberToObject(row, "checked_at", (double)gg_now());
-		if (rc != 0) {
-			cJSON_AddStringToObject(row, "error", err);
-			fprintf(stderr, "gatectl: %s: %s\n", projects[i].full_path, err);
+		cJSON_AddNumberToObject(row, "id", (double)t->id);
+		cJSON_AddStringToObject(row, "path", t->path);
+		cJSON_AddStringToObject(row, "state", t->ok ? "ok" : "error");
+		cJSON_AddNumberToObject(row, "refs", (double)t->refs);
+		cJSON_AddBoolToObject(row, "fetched", t->fetched);
+		cJSON_AddNumberToObject(row, "checked_at", (double)t->checked_at);
+		cJSON_AddNumberToObject(row, "pushed_seq", (double)t->pushed_seq);
+		cJSON_AddNumberToObject(row, "synced_seq", (double)t->synced_seq);
+		if (!t->ok) {
+			cJSON_AddStringToObject(row, "error", t->error);
 			failures++;
-		} else if (fetched) {
-			printf("synced %s (%zu refs)\n", projects[i].full_path, refs);
 		}
 		cJSON_AddItemToArray(list, row);
+	}
+	cJSON_AddItemToObject(status, "removed",
+			      ss->removed ? cJSON_Duplicate(ss->removed, true)
+					  : cJSON_CreateArray());
+	cJSON_AddNumberToObject(status, "failures", failures);
+	ret = write_status(g, status);
+	cJSON_Delete(status);
+	return ret;
+}
+
+/*
+ * Bring one project in step, taking p->pushed_seq (read before the fetch) as
+ * the generation it then has: the primary moves the generation after the
+ * push's refs are in place, so a fetch that follows the read has at least
+ * that push.  0 or -1.
+ */
+static int sync_tracked(const struct geo *g, const struct gg_project *p, struct tracked *t)
+{
+	int rc;
+
+	t->id = p->id;
+	snprintf(t->path, sizeof(t->path), "%s", p->full_path);
+	snprintf(t->repo_path, sizeof(t->repo_path), "%s", p->repo_path);
+	t->pushed_seq = p->pushed_seq;
+	t->error[0] = '\0';
+	rc = sync_project(g, p, &t->fetched, &t->refs, t->error, sizeof(t->error));
+	t->checked_at = gg_now();
+	t->ok = rc == 0;
+	if (rc == 0)
+		t->synced_seq = p->pushed_seq;
+	else
+		fprintf(stderr, "gatectl: %s: %s\n", p->full_path, t->error);
+	return rc;
+}
+
+/*
+ * One pass over every project of projects (the replica's table, just read):
+ * ls-remote each, fetch what differs, remove the repositories of projects
+ * that are gone.  Returns the number of failures.
+ */
+static int full_pass(struct geo *g, struct sync_state *ss, const struct gg_project *projects,
+		     size_t count)
+{
+	struct tracked *t = calloc(count ? count : 1, sizeof(*t));
+	int failures = 0, fetched = 0;
+
+	if (!t)
+		return 1;
+	cJSON_Delete(ss->removed);
+	ss->removed = cJSON_CreateArray();
+	ss->pass_started_at = gg_now();
+	ss->pass_finished_at = 0;
+	for (size_t i = 0; i < count; i++) {
+		t[i].synced_seq = -1;
+		for (size_t j = 0; j < ss->n; j++)
+			if (ss->t[j].id == projects[i].id)
+				t[i] = ss->t[j];
+	}
+	free(ss->t);
+	ss->t = t;
+	ss->n = count;
+	for (size_t i = 0; i < count && !stop_requested; i++) {
+		if (sync_tracked(g, &projects[i], &t[i]) != 0)
+			failures++;
+		else if (t[i].fetched) {
+			fetched++;
+			printf("synced %s (%zu refs)\n", t[i].path, t[i].refs);
+		}
 	}
 	/* Removal only after a clean pass, and never on an empty projects table:
 	 * that is more likely a database_url pointing at the wrong database than
 	 * a primary whose every project was deleted. */
+	ss->stale_failures = 0;
 	if (!stop_requested && failures == 0 && count > 0)
-		failures += remove_stale(g, projects, count, removed);
-	cJSON_AddNumberToObject(status, "finished_at", (double)gg_now());
-	cJSON_AddNumberToObject(status, "failures", failures);
-	if (write_status(g, status) < 0)
-		failures++;
-	fflush(stdout);
-	cJSON_Delete(status);
-	free(projects);
+		failures += ss->stale_failures = remove_stale(g, projects, count, ss->removed);
+	ss->pass_finished_at = gg_now();
+	ss->full_passes++;
+	printf("full pass: %zu projects, %d fetched, %d failed\n", count, fetched, failures);
 	return failures;
 }
 
+/* Are the projects (id, path, repository) those the last full pass saw? */
+static bool same_projects(const struct sync_state *ss, const struct gg_project *projects,
+			  size_t count)
+{
+	if (count != ss->n)
+		return false;
+	for (size_t i = 0; i < count; i++)
+		if (projects[i].id != ss->t[i].id ||
+		    strcmp(projects[i].full_path, ss->t[i].path) != 0 ||
+		    strcmp(projects[i].repo_path, ss->t[i].repo_path) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * One poll of --follow: read the push generations (one query on the
+ * replica); a full pass when the projects changed (created, renamed,
+ * deleted) or full_interval has passed, else a sync of only the projects
+ * whose generation moved.  Returns the number of failures.
+ */
+static int poll_once(struct geo *g, struct sync_state *ss, int full_interval)
+{
+	struct gg_project *projects = NULL;
+	size_t count = 0;
+	int failures = 0;
+	bool changed = false;
+
+	if (gg_store_project_list(g->st, &projects, &count) != GG_OK) {
+		fprintf(stderr, "gatectl: cannot list projects: %s\n", gg_store_errmsg(g->st));
+		return 1;
+	}
+	ss->polls++;
+	ss->polled_at = gg_now();
+	if (ss->full_passes == 0 || !same_projects(ss, projects, count) ||
+	    gg_now() - ss->pass_started_at >= full_interval) {
+		failures = full_pass(g, ss, projects, count);
+		changed = true;
+	} else {
+		for (size_t i = 0; i < count && !stop_requested; i++) {
+			struct tracked *t = &ss->t[i];
+
+			t->pushed_seq = projects[i].pushed_seq;
+			if (projects[i].pushed_seq == t->synced_seq)
+				continue;
+			changed = true;
+			ss->push_syncs++;
+			if (sync_tracked(g, &projects[i], t) != 0)
+				failures++;
+			else
+				printf("fetched %s at push generation %lld (%zu refs%s)\n", t->path,
+				       (long long)t->synced_seq, t->refs,
+				       t->fetched ? "" : ", nothing new");
+		}
+	}
+	/* The status file every poll in --follow (polls and polled_at show that
+	 * the loop is alive), and after every change. */
+	if ((changed || ss->follow) && write_sync_status(g, ss) < 0)
+		failures++;
+	fflush(stdout);
+	free(projects);
+	return failures;
+}
 static int check_geo_config(const struct geo *g)
 {
 	const char *missing = !g->cfg.geo_primary_ssh_url     ? "primary_ssh_url"
@@ -516,8 +686,9 @@ static int check_geo_config(const struct geo *g)
 	return 0;
 }
 
-static int cmd_sync(struct geo *g, bool follow, int interval)
+static int cmd_sync(struct geo *g, bool follow, int interval, int full_interval)
 {
+	struct sync_state ss;
 	struct sigaction sa;
 	char err[512];
 	int failures;
@@ -535,13 +706,16 @@ static int cmd_sync(struct geo *g, bool follow, int interval)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	memset(&ss, 0, sizeof(ss));
+	ss.follow = follow;
 	git_libgit2_init();
 	do {
-		failures = sync_pass(g);
-		for (int s = 0; follow && s < interval && !stop_requested; s++)
-			sleep(1);
+		failures = poll_once(g, &ss, full_interval);
+		for (int s = 0; follow && s < interval * 10 && !stop_requested; s++)
+			usleep(100000);
 	} while (follow && !stop_requested);
 	git_libgit2_shutdown();
+	tracked_clear(&ss);
 	return follow ? 0 : failures ? 1 : 0;
 }
 
@@ -558,41 +732,98 @@ static void print_time(const char *label, double when)
 	printf("%s: %s (%lld s ago)\n", label, buf, (long long)(gg_now() - (int64_t)when));
 }
 
-/* The repositories' side: the last pass.  true when it had no failure. */
+static const cJSON *status_row(const cJSON *list, int64_t id, const char *path)
+{
+	const cJSON *row;
+
+	cJSON_ArrayForEach(row, list)
+	{
+		const cJSON *rid = cJSON_GetObjectItem(row, "id");
+		const char *rpath = cJSON_GetStringValue(cJSON_GetObjectItem(row, "path"));
+
+		if (cJSON_IsNumber(rid) ? (int64_t)rid->valuedouble == id
+					: rpath && strcmp(rpath, path) == 0)
+			return row;
+	}
+	return NULL;
+}
+
+/*
+ * The repositories' side: per project of the replica's projects table, the
+ * primary's push generation against the one synced (the status file), and
+ * the last full pass.  true when every project is synced at its generation
+ * and nothing failed.
+ */
 static bool show_repositories(const struct geo *g)
 {
-	cJSON *s = read_status(g->cfg.geo_status_file), *list, *row;
-	int ok = 0, failed = 0;
+	cJSON *s = read_status(g->cfg.geo_status_file), *list;
+	struct gg_project *projects = NULL;
+	struct gg_store *st = NULL;
+	size_t count = 0;
+	int ok = 0, failed = 0, behind = 0;
+	char err[512];
+	const char *mode;
 
 	if (!s) {
 		printf("repositories: never synced (no %s)\n", g->cfg.geo_status_file);
 		return false;
 	}
 	list = cJSON_GetObjectItem(s, "projects");
-	cJSON_ArrayForEach(row, list)
-	{
-		const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
+	if (gg_store_open(&st, g->cfg.database_url, err, sizeof(err)) != GG_OK ||
+	    gg_store_project_list(st, &projects, &count) != GG_OK) {
+		fprintf(stderr, "gatectl: cannot read the push generations: %s\n",
+			st ? gg_store_errmsg(st) : err);
+		failed++;
+	}
+	gg_store_close(st);
+	print_time("last full pass", cJSON_GetNumberValue(cJSON_GetObjectItem(s, "finished_at")));
+	mode = cJSON_GetStringValue(cJSON_GetObjectItem(s, "mode"));
+	if (mode && strcmp(mode, "follow") == 0) {
+		print_time("last poll", cJSON_GetNumberValue(cJSON_GetObjectItem(s, "polled_at")));
+		printf("polls: %.0f, full passes: %.0f, syncs after a push: %.0f\n",
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(s, "polls")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(s, "full_passes")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(s, "push_syncs")));
+	}
+	for (size_t i = 0; i < count; i++) {
+		const cJSON *row = status_row(list, projects[i].id, projects[i].full_path);
+		const char *state =
+		    row ? cJSON_GetStringValue(cJSON_GetObjectItem(row, "state")) : NULL;
+		const char *rerr =
+		    row ? cJSON_GetStringValue(cJSON_GetObjectItem(row, "error")) : NULL;
+		const cJSON *jsynced = row ? cJSON_GetObjectItem(row, "synced_seq") : NULL;
+		long long synced = cJSON_IsNumber(jsynced) ? (long long)jsynced->valuedouble : -1;
+		long long lag = (long long)projects[i].pushed_seq - synced;
+		const char *label;
 
-		if (state && strcmp(state, "ok") == 0)
-			ok++;
-		else
+		if (!row) {
+			label = "new";
+			behind++;
+		} else if (!state || strcmp(state, "ok") != 0) {
+			label = "error";
 			failed++;
+		} else if (synced != projects[i].pushed_seq) {
+			label = "behind";
+			behind++;
+		} else {
+			label = "ok";
+			ok++;
+		}
+		printf("  %-6s %s (%d refs, push generation %lld, synced %lld, lag %lld)%s%s\n",
+		       label, projects[i].full_path,
+		       row ? (int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "refs")) : 0,
+		       (long long)projects[i].pushed_seq, synced, synced < 0 ? 0 : lag,
+		       rerr ? ": " : "", rerr ? rerr : "");
 	}
-	print_time("last sync", cJSON_GetNumberValue(cJSON_GetObjectItem(s, "finished_at")));
-	printf("repositories: %d in sync, %d failed\n", ok, failed);
-	cJSON_ArrayForEach(row, list)
-	{
-		const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(row, "error"));
-
-		printf("  %-5s %s (%d refs)%s%s\n", err ? "error" : "ok",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(row, "path")),
-		       (int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "refs")), err ? ": " : "",
-		       err ? err : "");
-	}
+	printf("repositories: %d in sync, %d failed", ok, failed);
+	if (behind)
+		printf(", %d behind", behind);
+	printf("\n");
 	if (cJSON_GetNumberValue(cJSON_GetObjectItem(s, "failures")) > 0)
 		failed++; /* e.g. a stale repository that could not be removed */
 	cJSON_Delete(s);
-	return failed == 0;
+	free(projects);
+	return failed == 0 && behind == 0;
 }
 
 /* Run a query; NULL (and a line on stderr) when it fails. */
@@ -699,13 +930,14 @@ int gg_gatectl_geo_main(const char *config, int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"follow", no_argument, NULL, 'f'},
 	    {"interval", required_argument, NULL, 'i'},
+	    {"full-interval", required_argument, NULL, 'F'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct geo g;
 	const char *sub;
 	char err[512];
 	bool follow = false;
-	int interval = -1, opt, ret;
+	int interval = -1, full_interval = -1, opt, ret;
 
 	if (argc < 2)
 		return usage();
@@ -725,12 +957,17 @@ int gg_gatectl_geo_main(const char *config, int argc, char **argv)
 			if (interval <= 0)
 				return usage();
 			break;
+		case 'F':
+			full_interval = atoi(optarg);
+			if (full_interval <= 0)
+				return usage();
+			break;
 		default:
 			return usage();
 		}
 	}
 	if (optind != argc - 1 || (strcmp(sub, "sync") != 0 && strcmp(sub, "status") != 0) ||
-	    (strcmp(sub, "status") == 0 && (follow || interval > 0)))
+	    (strcmp(sub, "status") == 0 && (follow || interval > 0 || full_interval > 0)))
 		return usage();
 
 	memset(&g, 0, sizeof(g));
@@ -740,9 +977,14 @@ int gg_gatectl_geo_main(const char *config, int argc, char **argv)
 		gg_config_clear(&g.cfg);
 		return 1;
 	}
+	/* --interval: between polls of the push generations; --full-interval
+	 * (default [geo] sync_interval): between full passes. */
 	if (interval < 0)
-		interval = g.cfg.geo_sync_interval > 0 ? g.cfg.geo_sync_interval : 10;
-	ret = strcmp(sub, "sync") == 0 ? cmd_sync(&g, follow, interval) : cmd_status(&g);
+		interval = 1;
+	if (full_interval < 0)
+		full_interval = g.cfg.geo_sync_interval > 0 ? g.cfg.geo_sync_interval : 10;
+	ret = strcmp(sub, "sync") == 0 ? cmd_sync(&g, follow, interval, full_interval)
+				       : cmd_status(&g);
 	gg_store_close(g.st);
 	gg_config_clear(&g.cfg);
 	return ret;

@@ -10,7 +10,9 @@
  * and the replication account's key.  The result of each pass is written to
  * a status file under the secondary's data directory (the standby database
  * cannot be written), which 'gatectl geo status' shows together with the
- * database's replication lag.
+ * database's replication lag.  'geo sync --follow' polls the push
+ * generations the primary records on every accepted push and fetches only
+ * the projects whose generation moved.
  */
 #ifndef GG_GATECTL_GEO_H
 #define GG_GATECTL_GEO_H

@@ -32,6 +32,15 @@
 #include "readonly.h"
 #include "route.h"
 
+/*
+ * Memory per connection (libmicrohttpd's pool: the request line and headers,
+ * the response headers).  Bodies are streamed and do not count.  The pool is
+ * cleared between the requests of a keep-alive connection, so its size is a
+ * cost per request: 16 KiB instead of the default 32 KiB still takes about
+ * 14 KiB of request headers (more is answered 431).
+ */
+#define GG_HTTP_CONN_MEMORY (16u * 1024)
+
 struct form_field {
 	char *name;
 	struct gg_buf value;
@@ -52,9 +61,15 @@ struct request_ctx {
 	char **scratch; /* strings handed out by gg_http_param, freed with the request */
 	size_t n_scratch, cap_scratch;
 
+	/* Allocated only when a token or a session cookie came: it is larger than
+	 * the rest, and sshd-gate's requests carry neither. */
+	struct caller *caller;
+	char client_ip[INET6_ADDRSTRLEN];
+};
+
+struct caller {
 	struct gg_user user;
 	struct gg_token token;
-	char client_ip[INET6_ADDRSTRLEN];
 };
 
 static struct request_ctx *ctx_of(const struct gg_http_request *req)
@@ -78,6 +93,7 @@ static void ctx_free(struct request_ctx *ctx)
 		free(ctx->scratch[i]);
 	free(ctx->scratch);
 	gg_route_params_clear(&ctx->req);
+	free(ctx->caller);
 	free(ctx);
 }
 
@@ -421,6 +437,13 @@ static bool decide_wants_html(const struct gg_http_request *req)
 	return (accept && strstr(accept, "text/html")) || body_is_form(req);
 }
 
+/* v as 16 lower-case hex digits (no NUL). */
+static void hex64(char *out, uint64_t v)
+{
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		out[i] = "0123456789abcdef"[v & 15];
+}
+
 /* A client's X-Request-Id is kept when it is short and plain; otherwise we
  * make one (not a secret: a per-thread counter behind a random prefix). */
 static void choose_correlation_id(struct gg_http_request *req)
@@ -441,8 +464,10 @@ static void choose_correlation_id(struct gg_http_request *req)
 	}
 	if (prefix == 0 && gg_random_bytes(&prefix, sizeof(prefix)) < 0)
 		prefix = (uint64_t)(uintptr_t)&prefix ^ (uint64_t)gg_now();
-	snprintf(req->correlation_id, sizeof(req->correlation_id), "%016llx%016llx",
-		 (unsigned long long)prefix, (unsigned long long)++counter);
+	/* "%016llx%016llx", without printf on every request */
+	hex64(req->correlation_id, prefix);
+	hex64(req->correlation_id + 16, ++counter);
+	req->correlation_id[32] = '\0';
 }
 
 /* The token of a PRIVATE-TOKEN or "Authorization: Bearer" header, or NULL. */
@@ -465,12 +490,25 @@ static const char *api_token(const struct gg_http_request *req)
 
 static void adopt_user(struct request_ctx *ctx)
 {
-	if (gg_store_user_get(ctx->req.store, ctx->token.user_id, &ctx->user) != GG_OK)
+	struct caller *c = ctx->caller;
+
+	if (gg_store_user_get(ctx->req.store, c->token.user_id, &c->user) != GG_OK)
 		return;
-	if (ctx->user.blocked)
+	if (c->user.blocked)
 		return; /* a blocked user is nobody */
-	ctx->req.user = &ctx->user;
-	ctx->req.token = &ctx->token;
+	ctx->req.user = &c->user;
+	ctx->req.token = &c->token;
+}
+
+/* The token named by a header or a cookie, looked up; false when unknown. */
+static bool find_token(struct request_ctx *ctx, const char *secret)
+{
+	if (!ctx->caller) {
+		ctx->caller = calloc(1, sizeof(*ctx->caller));
+		if (!ctx->caller)
+			return false;
+	}
+	return gg_store_token_find(ctx->req.store, secret, &ctx->caller->token) == GG_OK;
 }
 
 /* Who is calling.  -1 when an API token was given but is not valid (GitLab
@@ -482,8 +520,7 @@ static int resolve_caller(struct request_ctx *ctx)
 	const char *cookie;
 
 	if (token) {
-		if (gg_store_token_find(req->store, token, &ctx->token) != GG_OK ||
-		    ctx->token.kind == GG_TOKEN_SESSION)
+		if (!find_token(ctx, token) || ctx->caller->token.kind == GG_TOKEN_SESSION)
 			return -1;
 		adopt_user(ctx);
 		return 0;
@@ -492,8 +529,7 @@ static int resolve_caller(struct request_ctx *ctx)
 	if (!cookie || !*cookie || strlen(cookie) >= sizeof(req->session_token))
 		return 0;
 	snprintf(req->session_token, sizeof(req->session_token), "%s", cookie);
-	if (gg_store_token_find(req->store, cookie, &ctx->token) != GG_OK ||
-	    ctx->token.kind != GG_TOKEN_SESSION)
+	if (!find_token(ctx, cookie) || ctx->caller->token.kind != GG_TOKEN_SESSION)
 		return 0;
 	adopt_user(ctx);
 	req->user_via_session = req->user != NULL;
@@ -674,5 +710,6 @@ struct MHD_Daemon *gg_http_daemon_start(struct gg_app *app, int listen_fd, unsig
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GG_HTTP_CONN_MEMORY,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
 }

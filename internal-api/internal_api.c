@@ -21,7 +21,8 @@
  *
  * pre_receive and post_receive keep the writes in flight in the store, keyed
  * by the session's X-Request-Id, so that `gatectl maintenance on --wait` can
- * drain every node.
+ * drain every node.  post_receive with ref changes also moves the project's
+ * push generation, which a Geo secondary polls (gatectl_geo.c).
  *
  * gate-hook relies on steps 1 and 2 coming before identity: it asks about a
  * push nobody is named for without an identity, and takes "unknown user" as
@@ -377,9 +378,14 @@ static void allowed_answer(struct gg_http_request *req, struct gg_http_response 
 	else
 		cJSON_AddNullToObject(o, "gl_username");
 	cJSON_AddStringToObject(o, "gl_key_type", a->deploy_key ? "deploy_key" : "key");
-	if (a->has_key)
-		cJSON_AddNumberToObject(o, "gl_key_id", (double)a->key.id);
-	else
+	if (a->has_key) {
+		/* As the number would print, without cJSON's "%1.15g" and sscanf
+		 * round trip on every answer. */
+		char key_id[24];
+
+		snprintf(key_id, sizeof(key_id), "%lld", (long long)a->key.id);
+		cJSON_AddRawToObject(o, "gl_key_id", key_id);
+	} else
 		cJSON_AddNullToObject(o, "gl_key_id");
 	if (git_protocol)
 		cJSON_AddStringToObject(o, "git_protocol", git_protocol);
@@ -725,6 +731,33 @@ static void handle_pre_receive(struct gg_http_request *req, struct gg_http_respo
 	gg_http_json(res, 200, o);
 }
 
+/*
+ * A push with ref changes was accepted: move the project's push generation
+ * (which a Geo secondary polls to fetch only what moved) and end the write in
+ * flight, in one store call.  Never fails the push.  false when nothing was
+ * recorded (no changes, unknown project, store error): write_end then.
+ */
+static bool push_recorded(struct gg_http_request *req)
+{
+	const char *changes = gg_http_param(req, "changes");
+	const char *gl_repository = gg_http_param(req, "gl_repository");
+	int64_t id = parse_id(gl_repository, "project-"), seq = 0;
+	int rc;
+
+	if (!id || !changes || changes[strspn(changes, " \t\r\n")] == '\0')
+		return false;
+	rc = gg_store_project_pushed(req->store, id, session_request_id(req), &seq);
+	if (rc == GG_OK) {
+		gg_info("push to %s recorded (push generation %lld)", gl_repository,
+			(long long)seq);
+		return true;
+	}
+	if (rc != GG_ENOTFOUND)
+		gg_warn("cannot record the push to %s: %s", gl_repository,
+			gg_store_errmsg(req->store));
+	return false;
+}
+
 static void handle_post_receive(struct gg_http_request *req, struct gg_http_response *res)
 {
 	struct gg_settings settings;
@@ -732,7 +765,8 @@ static void handle_post_receive(struct gg_http_request *req, struct gg_http_resp
 
 	if (!authenticate_shell(req, res))
 		return;
-	write_end(req);
+	if (!push_recorded(req))
+		write_end(req);
 	o = cJSON_CreateObject();
 	messages = cJSON_AddArrayToObject(o, "messages");
 	if (gg_store_settings_get(req->store, &settings) == GG_OK && settings.maintenance_mode) {

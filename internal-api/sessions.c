@@ -54,8 +54,15 @@ static const char *credential(const struct gg_http_request *req, const char *nam
  * GG_SIGNIN_MAX_FAILURES_IP from one address, within GG_SIGNIN_WINDOW seconds,
  * both password routes answer 429 GG_MSG_TOO_MANY_SIGN_INS (right password
  * or not) until the window has passed.  A successful sign-in clears its
- * login's count.  The table is in memory (per gate-api process), small and
- * fixed: when full, the oldest entry makes room. */
+ * login's count.
+ *
+ * The counts are in the store (gg_store_signin_*), so every gate-api node on
+ * one database shares them: an attacker spreading guesses over N nodes gets
+ * the same number of tries as against one.  Where the store cannot take them
+ * (a Geo secondary's read-only hot standby, or a store error) the failure is
+ * counted in this process's memory instead, and a login is refused when
+ * either count is used up.  The memory table is small and fixed: when full,
+ * the oldest entry makes room. */
 #define GG_SIGNIN_MAX_FAILURES	  10
 #define GG_SIGNIN_MAX_FAILURES_IP 100
 #define GG_SIGNIN_WINDOW	  600
@@ -114,6 +121,11 @@ static bool guesses_exhausted(const struct gg_http_request *req, const char *log
 
 	guess_key(ku, 'u', login);
 	guess_key(ki, 'i', gg_http_client_ip(req));
+	if (gg_store_signin_check(req->store, ku, ki, GG_SIGNIN_WINDOW, GG_SIGNIN_MAX_FAILURES,
+				  GG_SIGNIN_MAX_FAILURES_IP, &out) != GG_OK)
+		gg_warn("cannot read the failed sign-ins: %s", gg_store_errmsg(req->store));
+	if (out)
+		return true;
 	pthread_mutex_lock(&guess_lock);
 	s = guess_find(ku, now, false);
 	out |= s && s->failures >= GG_SIGNIN_MAX_FAILURES;
@@ -128,9 +140,16 @@ static void guess_failed(const struct gg_http_request *req, const char *login)
 	char ku[72], ki[72];
 	struct guess_slot *s;
 	int64_t now = gg_now();
+	int rc;
 
 	guess_key(ku, 'u', login);
 	guess_key(ki, 'i', gg_http_client_ip(req));
+	rc = gg_store_signin_failed(req->store, ku, ki, GG_SIGNIN_WINDOW);
+	if (rc == GG_OK)
+		return;
+	if (rc != GG_EREADONLY)
+		gg_warn("cannot record a failed sign-in in the store, counted here only: %s",
+			gg_store_errmsg(req->store));
 	pthread_mutex_lock(&guess_lock);
 	if ((s = guess_find(ku, now, true)))
 		s->failures++;
@@ -139,12 +158,17 @@ static void guess_failed(const struct gg_http_request *req, const char *login)
 	pthread_mutex_unlock(&guess_lock);
 }
 
-static void guess_succeeded(const char *login)
+static void guess_succeeded(const struct gg_http_request *req, const char *login)
 {
 	char ku[72];
 	struct guess_slot *s;
+	int rc;
 
 	guess_key(ku, 'u', login);
+	rc = gg_store_signin_clear(req->store, ku);
+	if (rc != GG_OK && rc != GG_EREADONLY)
+		gg_warn("cannot clear the failed sign-ins of %s: %s", login,
+			gg_store_errmsg(req->store));
 	pthread_mutex_lock(&guess_lock);
 	if ((s = guess_find(ku, gg_now(), false)))
 		s->key[0] = '\0';
@@ -229,7 +253,7 @@ static void sign_in(struct gg_http_request *req, struct gg_http_response *res)
 		return;
 	}
 	if (rc == GG_OK)
-		guess_succeeded(login);
+		guess_succeeded(req, login);
 	if (rc != GG_OK) {
 		gg_rest_store_error(req, res, rc);
 		return;
@@ -352,7 +376,7 @@ static void oauth_token(struct gg_http_request *req, struct gg_http_response *re
 	}
 	rc = gg_store_user_authenticate(req->store, username, password, &u);
 	if (rc == GG_OK)
-		guess_succeeded(username);
+		guess_succeeded(req, username);
 	if (rc == GG_OK && u.blocked)
 		rc = GG_EDENIED;
 	if (rc == GG_EDENIED || rc == GG_ENOTFOUND) {

@@ -4,7 +4,11 @@
 # sshd-gate on the replica's site.  The secondary refuses pushes and writes
 # itself, serves clones of the repositories 'gatectl geo sync' fetched from
 # the primary's sshd-gate with a replication key, follows the primary into
-# and out of maintenance mode, and finally the failover runbook of
+# and out of maintenance mode.  'geo sync --follow' is driven by the push
+# generations post_receive records on the primary: a push is fetched once its
+# generation reaches the standby, projects not pushed are not fetched again,
+# a push refused by maintenance mode moves nothing and nothing replicates, an
+# exempt push in maintenance mode is replicated.  Finally the failover runbook of
 # docs/FAILOVER.md is run end to end: no push acknowledged by the primary is
 # lost, and the promoted secondary takes pushes once maintenance is off.
 . "$(dirname "$0")/lib.sh"
@@ -158,6 +162,19 @@ is "$(sql_primary 'SELECT maintenance_mode FROM application_settings')" f "and m
 http POST /users/sign_in -d login=dev -d password=dev-pass-1234
 is "$STATUS" 403 "a web sign-in on the secondary (which would write a session) is refused"
 is "$BODY" "{\"message\":\"$MSG_READ_ONLY\"}" "with the read-only message"
+# Failed passwords on the secondary cannot be counted in the standby: they are counted in
+# the node's memory instead, and the limit still holds.
+for i in $(seq 1 10); do
+	http POST /oauth/token -d grant_type=password -d username=dev -d "password=wrong-$i"
+	[ "$STATUS" = 400 ] || break
+done
+is "$STATUS $(json error)" "400 invalid_grant" "ten wrong OAuth passwords on the secondary are each refused"
+http POST /oauth/token -d grant_type=password -d username=dev -d password=dev-pass-1234
+is "$STATUS $BODY" "429 {\"message\":\"$(_gg_msg GG_MSG_TOO_MANY_SIGN_INS)\"}" \
+	"then the right one is refused with 429 (counted in the secondary's memory)"
+is "$(sql_primary 'SELECT count(*) FROM signin_failures')" 0 "and nothing was written to the database"
+grep -q 'cannot record a failed sign-in' "$GG_TMP/sec-gate-api.log"
+ok "$(test $? -ne 0; echo $?)" "the read-only standby is an expected fallback, not logged as an error"
 http GET /users/sign_in
 like "$BODY" "id=\"geo-banner\">$MSG_GEO_BANNER<" "the secondary's pages say it is a secondary"
 unlike "$BODY" 'maintenance-banner' "and show no maintenance banner while the primary has none"
@@ -256,15 +273,83 @@ ok "$?" "and a push to the secondary is refused as a secondary again"
 is "$(sql_primary "SELECT coalesce(last_used_at, 0) FROM tokens WHERE user_id = (SELECT id FROM users WHERE username = 'dev')")" 0 \
 	"a token used only on the secondary shows no last use (the secondary writes nothing)"
 
-# --- geo sync --follow --------------------------------------------------------------------------
-ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0" "$GATECTL" --config "$SEC_CONF" geo sync --follow --interval 1 >"$GG_TMP/follow.out" 2>&1 &
+# --- geo sync --follow: driven by the push generations ----------------------------------------
+# Every accepted push moves its project's push generation (post_receive, in the primary's
+# database); --follow polls the replicated generations and fetches only what moved.
+gatectl project create team/other >/dev/null
+gatectl member add team/other dev maintainer >/dev/null
+SSH_PORT=$PRIMARY_SSH_PORT
+gg_git devkey -C "$W" push -q "$(gg_url team/other)" main 2>"$GG_TMP/err"
+is "$?" 0 "a push to a second project on the primary"
+gen() { sql_primary "SELECT pushed_seq FROM projects WHERE full_path = '$1'"; }
+is "$(gen team/other)" 1 "the push moved that project's push generation to 1 (post_receive)"
+APP_GEN=$(gen team/app)
+ok "$(test "$APP_GEN" -ge 3; echo $?)" "team/app's generation counts its accepted pushes ($APP_GEN)"
+wait_until standby_has "SELECT pushed_seq FROM projects WHERE full_path = 'team/other'" 1
+ok "$?" "the push generation reaches the standby (streaming replication)"
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0" "$GATECTL" --config "$SEC_CONF" geo sync --follow --interval 1 --full-interval 3600 >"$GG_TMP/follow.out" 2>&1 &
 FOLLOW_PID=$!
 _pids+=("$FOLLOW_PID")
-SSH_PORT=$PRIMARY_SSH_PORT
+full_passes() { grep -c '^full pass:' "$GG_TMP/follow.out"; }
+wait_until grep -q '^full pass: 2 projects, [0-9]* fetched, 0 failed$' "$GG_TMP/follow.out"
+ok "$?" "geo sync --follow starts with a full pass over both projects"
+commit four
 gg_git devkey -C "$W" push -q "$(gg_url team/app)" main 2>"$GG_TMP/err"
+is "$?" 0 "a push to the primary with --follow running on the secondary"
 same_main() { [ "$(git --git-dir="$SEC_REPO" rev-parse main)" = "$(git -C "$W" rev-parse main)" ]; }
 wait_until same_main
-ok "$?" "geo sync --follow brings a push on the primary without being asked"
+ok "$?" "geo sync --follow brings the push without being asked"
+APP_GEN=$(gen team/app)
+wait_until grep -q "^fetched team/app at push generation $APP_GEN " "$GG_TMP/follow.out"
+ok "$?" "... because team/app's push generation moved to $APP_GEN"
+app_status_at() { sec_gatectl geo status 2>/dev/null | grep -q "^  ok  *team/app (.*push generation $1, synced $1, lag 0)$"; }
+wait_until app_status_at "$APP_GEN"
+ok "$?" "geo status shows team/app at the primary's generation, lag 0"
+sec_gatectl geo status >"$GG_TMP/status" 2>&1
+like "$(grep -F ' team/other (' "$GG_TMP/status")" '^  ok +team/other \(1 refs, push generation 1, synced 1, lag 0\)$' \
+	"geo status shows team/other synced at its generation"
+grep -q '^polls: [0-9]*, full passes: 1, syncs after a push: [0-9]*$' "$GG_TMP/status"
+ok "$?" "geo status shows the follow loop's polls"
+commit five
+gg_git devkey -C "$W" push -q "$(gg_url team/app)" main 2>"$GG_TMP/err"
+wait_until same_main
+ok "$?" "a second push is brought too"
+wait_until grep -q "^fetched team/app at push generation $(gen team/app) " "$GG_TMP/follow.out"
+ok "$?" "... at its push generation, $(gen team/app)"
+is "$(grep -c '^fetched team/other ' "$GG_TMP/follow.out")" 0 "team/other, not pushed, was not fetched again by the follow loop"
+is "$(full_passes)" 1 "and no other full pass ran (only the projects whose generation moved were synced)"
+
+# A push refused by maintenance mode on the primary moves nothing, and nothing replicates.
+API=$PRIMARY_API
+admin PUT "/api/v4/application/settings?maintenance_mode=true"
+is "$STATUS" 200 "maintenance on at the primary, --follow still running"
+wait_until standby_has 'SELECT maintenance_mode FROM application_settings' t
+APP_GEN=$(gen team/app)
+PRIMARY_BEFORE=$(refs "$PRIMARY_REPO")
+SEC_BEFORE=$(refs "$SEC_REPO")
+FETCHED_BEFORE=$(grep -c '^fetched team/app ' "$GG_TMP/follow.out")
+commit refused-in-maintenance
+gg_git devkey -C "$W" push "$(gg_url team/app)" main >/dev/null 2>"$GG_TMP/err"
+unlike "$?" '^0$' "a push to the primary in maintenance mode fails"
+grep -qF "$MSG_MAINTENANCE_PUSH" "$GG_TMP/err"
+ok "$?" "with the maintenance message"
+is "$(refs "$PRIMARY_REPO")" "$PRIMARY_BEFORE" "nothing was written on the primary"
+is "$(gen team/app)" "$APP_GEN" "the push generation did not move"
+polls() { python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["polls"]))' "$SEC_DATA/geo-status.json"; }
+polls_at_least() { [ "$(polls)" -ge "$1" ]; }
+wait_until polls_at_least $(($(polls) + 3))
+ok "$?" "the follow loop polled again after the refused push"
+is "$(refs "$SEC_REPO")" "$SEC_BEFORE" "and nothing replicated for it"
+is "$(grep -c '^fetched team/app ' "$GG_TMP/follow.out")" "$FETCHED_BEFORE" "no fetch was made for team/app"
+# Replication keeps working in maintenance mode: an exempt user's push is brought over.
+gatectl maintenance exempt add --user dev >/dev/null
+gg_git devkey -C "$W" push -q "$(gg_url team/app)" main 2>"$GG_TMP/err"
+is "$?" 0 "an exempt user's push is accepted in maintenance mode"
+wait_until same_main
+ok "$?" "and --follow brings it while the primary is in maintenance mode"
+gatectl maintenance exempt remove --user dev >/dev/null
+admin PUT "/api/v4/application/settings?maintenance_mode=false"
+wait_until standby_has 'SELECT maintenance_mode FROM application_settings' f
 
 # --- the failover runbook (docs/FAILOVER.md) -----------------------------------------------------
 commit acknowledged

@@ -29,7 +29,7 @@ grep -q "^database_url = $GG_PG_URL\$" "$GG_CONF"
 ok "$?" "the written config names the PostgreSQL database"
 ok "$(test ! -e "$GG_DATA/gitgate.db"; echo $?)" "no SQLite file is created"
 is "$(gg_psql 'SELECT username FROM users')" root "the administrator is a row in PostgreSQL"
-is "$(gg_psql 'SELECT max(version) FROM schema_migrations')" 2 "the migrations are applied (2: SPEC §7's windows, exemptions, writes in flight)"
+is "$(gg_psql 'SELECT max(version) FROM schema_migrations')" 3 "the migrations are applied (3: push generations, shared failed sign-ins)"
 ADMIN_TOKEN=$(cat "$GG_DATA/admin.token")
 SECRET=$(tr -d ' \n' <"$GG_DATA/gitlab_shell_secret")
 out=$("$GATECTL" --config "$GG_CONF" init 2>&1)
@@ -164,5 +164,42 @@ like "$(gg_psql "SELECT actor FROM audit_events WHERE target = 'maintenance_mode
 # /allowed reads in a read-only snapshot; the key's last use is written after it.
 is "$(gg_psql "SELECT last_used_at > 0 FROM keys WHERE id = $KEY")" t \
 	"the key's last use is recorded after the access check"
+
+# --- a lock held by another transaction (issue 7) -----------------------------------------
+# A write that waits for a lock longer than lock_timeout (5 s unless the URL sets one) is
+# answered like SQLite past its busy_timeout: 503 and nothing written, never a hang or a 500.
+# The lock lets plain reads through (the caller's token, the read-only check), as a
+# long transaction of another client would; it is held until the test cancels it.
+MSG_STORE_BUSY=$(_gg_msg GG_MSG_STORE_BUSY)
+API=$API_A
+settings_msg() { gg_psql "SELECT maintenance_mode_message FROM application_settings"; }
+msg_before=$(settings_msg)
+audits_before=$(gg_psql "SELECT count(*) FROM audit_events")
+printf 'BEGIN;\nLOCK TABLE application_settings IN EXCLUSIVE MODE;\nSELECT pg_sleep(600);\nCOMMIT;\n' |
+	"$GG_PG_BIN/psql" "$GG_PG_URL" -qAtX >/dev/null 2>"$GG_TMP/locker.err" &
+locker=$!
+held=0
+for i in $(seq 1 200); do
+	held=$(gg_psql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'application_settings' AND l.mode = 'ExclusiveLock' AND l.granted")
+	[ "$held" = 1 ] && break
+	sleep 0.05
+done
+is "$held" 1 "another transaction holds an EXCLUSIVE lock on application_settings"
+admin PUT "/api/v4/application/settings?maintenance_mode_message=while%20locked"
+is "$STATUS $BODY" "503 {\"message\":\"$MSG_STORE_BUSY\"}" \
+	"a settings write waiting for the lock is refused with 503 '$MSG_STORE_BUSY'"
+ok "$(kill -0 "$locker" 2>/dev/null; echo $?)" "... while the lock is still held (lock_timeout, not the lock's end)"
+is "$(settings_msg)" "$msg_before" "... and the settings are unchanged"
+is "$(gg_psql "SELECT count(*) FROM audit_events")" "$audits_before" "... and no audit event is written"
+grep -q 'database is busy' "$GG_TMP/gate-api.log"
+ok "$?" "... and gate-api logs the busy database"
+admin GET /api/v4/application/settings
+is "$STATUS" 200 "reads go on meanwhile"
+gg_psql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%'" >/dev/null
+wait "$locker"
+admin PUT "/api/v4/application/settings?maintenance_mode_message=after%20the%20lock"
+is "$STATUS" 200 "once the lock is released, the same write succeeds"
+is "$(settings_msg)" "after the lock" "... and is stored"
 
 done_testing

@@ -5,7 +5,7 @@
 # input; every internal route without or with a forged, alg=none, wrong-algorithm or replayed
 # expired JWT; a non-administrator on every administrator route (read from the route tables);
 # password guessing on /users/sign_in and /oauth/token (429 after 10 failures per login, 100 per
-# address); pty, X11, agent and port forwarding; key guessing; file modes and listen addresses;
+# address, counted in the store: two gate-api nodes on one PostgreSQL share the count); pty, X11, agent and port forwarding; key guessing; file modes and listen addresses;
 # no secret in any log line (the daemons run at log_level = debug).  Refusals are checked for
 # their exact message and for nothing having been written.
 # (test_sshd_gate.sh already covers the exec-command injection list, -s sftp, -W and max_startups;
@@ -311,6 +311,64 @@ http POST /oauth/token -d grant_type=password -d username=root -d password=admin
 is "$STATUS $BODY" "429 {\"message\":\"$MSG_TOO_MANY_SIGN_INS\"}" "oauth: then the address is locked, even for root"
 like "$(grep -c 'too many failed attempts' "$GG_TMP/gate-api.log")" '^[1-9]' "gate-api logs the lock-outs"
 
+# The counts are in the store, shared by every gate-api node on one database: two nodes on one
+# PostgreSQL (started here), with the failures spread over both, lock the login at 10, not 20.
+. "$GG_SRC/tests/e2e/pg.sh"
+PG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitgate-sec-pg.XXXXXX")
+trap 'gg_cleanup; gg_pg_stop; rm -rf "$PG_TMP"' EXIT
+if gg_pg_start "$PG_TMP" >&2; then
+	PGN="$GG_TMP/pgnodes"
+	"$GATECTL" --config "$PGN/a.conf" init --data-dir "$PGN" --database-url "$GG_PG_URL" \
+		--admin-password 'admin-pass-1234' >"$GG_TMP/pg-init.log" 2>&1
+	is "$?" 0 "two-node sign-in limit: gatectl init on PostgreSQL"
+	"$GATECTL" --config "$PGN/a.conf" user create dana --email dana@example.com --password dana-pass-1234 >/dev/null
+	PORT_A=$(gg_free_port)
+	PORT_B=$(gg_free_port)
+	cp "$PGN/a.conf" "$PGN/b.conf"
+	printf '\n[api]\nport = %s\n' "$PORT_A" >>"$PGN/a.conf"
+	printf '\n[api]\nport = %s\n' "$PORT_B" >>"$PGN/b.conf"
+	for n in a b; do
+		$GG_WRAP "$GATE_API" --config "$PGN/$n.conf" >>"$GG_TMP/gate-api-$n.log" 2>&1 &
+		_pids+=("$!")
+	done
+	for port in "$PORT_A" "$PORT_B"; do
+		for i in $(seq 1 200); do
+			curl -s -o /dev/null "http://127.0.0.1:$port/api/v4/version" && break
+			sleep 0.05
+		done
+	done
+	SAVED_API=$API
+	sessions_of_dana() { gg_psql "SELECT count(*) FROM tokens t JOIN users u ON u.id = t.user_id WHERE u.username = 'dana'"; }
+	for i in $(seq 1 10); do
+		if [ $((i % 2)) = 1 ]; then API="http://127.0.0.1:$PORT_A"; else API="http://127.0.0.1:$PORT_B"; fi
+		http POST /users/sign_in -H 'Content-Type: application/json' -d "{\"user\":{\"login\":\"dana\",\"password\":\"no-$i\"}}"
+		[ "$STATUS" = 401 ] || break
+	done
+	is "$STATUS $BODY" "401 {\"message\":\"$MSG_INVALID_CREDENTIALS\"}" \
+		"two nodes: ten wrong passwords for dana, alternating between node A and node B, are each refused"
+	is "$(gg_psql "SELECT failures FROM signin_failures WHERE key = 'u:dana'")" 10 \
+		"the ten failures are counted once, in the shared database"
+	for node in A B; do
+		if [ "$node" = A ]; then API="http://127.0.0.1:$PORT_A"; else API="http://127.0.0.1:$PORT_B"; fi
+		http POST /users/sign_in -H 'Content-Type: application/json' -d '{"user":{"login":"dana","password":"dana-pass-1234"}}'
+		is "$STATUS $BODY" "429 {\"message\":\"$MSG_TOO_MANY_SIGN_INS\"}" \
+			"two nodes: then node $node refuses dana's right password with 429 (each node saw only 5)"
+		http POST /oauth/token -d grant_type=password -d username=dana -d password=dana-pass-1234
+		is "$STATUS $BODY" "429 {\"message\":\"$MSG_TOO_MANY_SIGN_INS\"}" "... and node $node's OAuth grant too"
+	done
+	is "$(sessions_of_dana)" 0 "and no session or token was written for dana"
+	is "$(gg_psql "SELECT failures FROM signin_failures WHERE key = 'u:dana'")" 10 \
+		"the refused tries are not counted as more failures"
+	API="http://127.0.0.1:$PORT_B"
+	http POST /users/sign_in -H 'Content-Type: application/json' -d '{"user":{"login":"root","password":"admin-pass-1234"}}'
+	is "$STATUS" 200 "another login still signs in on node B"
+	is "$(gg_psql "SELECT count(*) FROM signin_failures WHERE key = 'u:root'")" 0 "with nothing counted for it"
+	API=$SAVED_API
+else
+	echo "Bail out! cannot start PostgreSQL"
+	exit 1
+fi
+
 # --- SSH: what is never granted -------------------------------------------------------------
 run_ssh alicekey -tt # OpenSSH's client ends with 255 when a pty it insisted on is refused
 contains "$ERR" "PTY allocation request failed" "ssh -tt: the pty request is refused"
@@ -376,6 +434,22 @@ for f in gitlab_shell_secret registry.key admin.token gitgate.db; do
 	[ -e "$FRESH/data/$f" ] || [ "$f" != gitgate.db ] || continue
 	is "$(stat -c %a "$FRESH/data/$f")" 600 "... $f 0600"
 done
+# A data directory that was there before (made by a package, or by hand with the umask's 0755)
+# and a secret put there by the operator are made as private as init would make them.
+OLD="$GG_TMP/existing"
+mkdir -p "$OLD/data"
+chmod 0755 "$OLD/data"
+printf 'operator-secret\n' >"$OLD/data/gitlab_shell_secret"
+chmod 0644 "$OLD/data/gitlab_shell_secret"
+out=$("$GATECTL" --config "$OLD/gitgate.conf" init --data-dir "$OLD/data" --admin-password 'admin-pass-1234' 2>&1)
+is "$?" 0 "gatectl init on an existing 0755 data directory"
+is "$(stat -c %a "$OLD/data")" 700 "... makes it 0700"
+is "$(stat -c %a "$OLD/data/gitlab_shell_secret")" 600 "... and the secret found there 0600"
+is "$(cat "$OLD/data/gitlab_shell_secret")" operator-secret "... keeping the secret"
+grep -qxF "Made $OLD/data private: mode 0700, was 0755" <<<"$out"
+ok $? "... and says so for the directory"
+grep -qxF "Made $OLD/data/gitlab_shell_secret private: mode 0600, was 0644" <<<"$out"
+ok $? "... and for the secret"
 for f in "$GG_DATA"/ssh_host_*_key; do
 	is "$(stat -c %a "$f")" 600 "sshd-gate's host key $(basename "$f") is 0600"
 done

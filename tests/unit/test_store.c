@@ -138,6 +138,24 @@ static int count_rows(struct fixture *f, const char *sql)
 	return n;
 }
 
+/* Run SQL that changes the database, behind the store's back. */
+static void exec_sql(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	if (f->pg) {
+		assert_int_equal(pg_exec(f->url, sql), 0);
+		return;
+	}
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, err ? err : "?");
+	assert_null(err);
+	sqlite3_close(db);
+}
+
 static int64_t make_user(struct gg_store *st, const char *username, const char *password)
 {
 	struct gg_user u;
@@ -185,7 +203,7 @@ static void set_maintenance(struct gg_store *st, bool on, const char *msg)
 	assert_int_equal(gg_store_settings_update(st, &s, 0, "test"), GG_OK);
 }
 
-#define SCHEMA_VERSION 2 /* the newest migration of store_sqlite.c and store_pg.c */
+#define SCHEMA_VERSION 3 /* the newest migration of store_sqlite.c and store_pg.c */
 
 /* ---- opening ---- */
 
@@ -1235,6 +1253,120 @@ static void test_writes_in_flight(void **state)
 	free(list);
 }
 
+/* A push moves the project's push generation and ends its write in flight,
+ * in one call; an unknown project changes nothing. */
+static void test_project_pushed(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_write_in_flight w = {0}, *list = NULL;
+	struct gg_project p, *all = NULL;
+	int64_t id = make_project(f->st, "g/pushed"), other = make_project(f->st, "g/quiet");
+	int64_t seq = -1;
+	size_t n = 0;
+
+	assert_int_equal(gg_store_project_get(f->st, id, &p), GG_OK);
+	assert_int_equal(p.pushed_seq, 0);
+	assert_int_equal(p.pushed_at, 0);
+	snprintf(w.request_id, sizeof(w.request_id), "push-1");
+	w.started_at = gg_now();
+	w.expires_at = gg_now() + 3600;
+	assert_int_equal(gg_store_write_begin(f->st, &w), GG_OK);
+	assert_int_equal(gg_store_project_pushed(f->st, id, "push-1", &seq), GG_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(gg_store_write_list(f->st, &list, &n), GG_OK);
+	assert_int_equal(n, 0); /* the write in flight ended with it */
+	free(list);
+	assert_int_equal(gg_store_project_pushed(f->st, id, NULL, &seq), GG_OK);
+	assert_int_equal(seq, 2);
+	assert_int_equal(gg_store_project_pushed(f->st, id, "never-began", NULL), GG_OK);
+	assert_int_equal(gg_store_project_get_by_path(f->st, "g/pushed", &p), GG_OK);
+	assert_int_equal(p.pushed_seq, 3);
+	assert_true(p.pushed_at >= w.started_at);
+	assert_int_equal(gg_store_project_pushed(f->st, 999999, NULL, &seq), GG_ENOTFOUND);
+	assert_int_equal(gg_store_project_list(f->st, &all, &n), GG_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(all[i].pushed_seq, all[i].id == other ? 0 : 3);
+	free(all);
+}
+
+/* Failed sign-ins counted in the database: every connection sees them. */
+static void test_signin_failures_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_store *other;
+	char err[256];
+	bool out = true;
+
+	assert_int_equal(gg_store_open(&other, f->url, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_signin_check(f->st, "u:ann", "i:10.0.0.1", 600, 3, 5, &out),
+			 GG_OK);
+	assert_false(out);
+	/* two failures on one connection, one on the other: the login's limit */
+	assert_int_equal(gg_store_signin_failed(f->st, "u:ann", "i:10.0.0.1", 600), GG_OK);
+	assert_int_equal(gg_store_signin_failed(other, "u:ann", "i:10.0.0.2", 600), GG_OK);
+	assert_int_equal(gg_store_signin_check(other, "u:ann", "i:10.0.0.9", 600, 3, 5, &out),
+			 GG_OK);
+	assert_false(out);
+	assert_int_equal(gg_store_signin_failed(f->st, "u:ann", "i:10.0.0.1", 600), GG_OK);
+	assert_int_equal(gg_store_signin_check(other, "u:ann", "i:10.0.0.9", 600, 3, 5, &out),
+			 GG_OK);
+	assert_true(out);
+	/* the address's limit, whatever the login */
+	assert_int_equal(gg_store_signin_check(other, "u:bob", "i:10.0.0.1", 600, 3, 2, &out),
+			 GG_OK);
+	assert_true(out);
+	assert_int_equal(gg_store_signin_check(other, "u:bob", "i:10.0.0.2", 600, 3, 2, &out),
+			 GG_OK);
+	assert_false(out);
+	/* a success clears the login, not the addresses */
+	assert_int_equal(gg_store_signin_clear(other, "u:ann"), GG_OK);
+	assert_int_equal(gg_store_signin_check(f->st, "u:ann", "i:10.0.0.9", 600, 3, 5, &out),
+			 GG_OK);
+	assert_false(out);
+	assert_int_equal(count_rows(f, "SELECT failures FROM signin_failures"
+				       " WHERE key = 'i:10.0.0.1'"),
+			 2);
+	/* outside the window nothing counts, and the next failure prunes them */
+	assert_int_equal(gg_store_signin_check(f->st, "u:x", "i:10.0.0.1", 0, 3, 1, &out), GG_OK);
+	assert_false(out);
+	assert_int_equal(gg_store_signin_failed(f->st, "u:x", "i:10.0.0.3", 0), GG_OK);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM signin_failures"), 2);
+	gg_store_close(other);
+}
+
+/* A version-2 database (before push generations and shared sign-in
+ * failures) is upgraded in place when opened, its rows kept. */
+static void test_upgrade_from_version_2(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_project p;
+	char err[256];
+	int64_t id = make_project(f->st, "old/app");
+	int version = 0;
+
+	make_user(f->st, "olduser", NULL);
+	gg_store_close(f->st);
+	f->st = NULL;
+	/* back to the schema of migration 2 */
+	exec_sql(f, "DROP TABLE signin_failures");
+	exec_sql(f, "ALTER TABLE projects DROP COLUMN pushed_seq");
+	exec_sql(f, "ALTER TABLE projects DROP COLUMN pushed_at");
+	exec_sql(f, "DELETE FROM schema_migrations WHERE version = 3");
+	assert_int_equal(count_rows(f, "SELECT max(version) FROM schema_migrations"), 2);
+	assert_int_equal(gg_store_open(&f->st, f->url, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_store_schema_version(f->st, &version), GG_OK);
+	assert_int_equal(version, SCHEMA_VERSION);
+	assert_int_equal(gg_store_project_get(f->st, id, &p), GG_OK);
+	assert_string_equal(p.full_path, "old/app");
+	assert_int_equal(p.pushed_seq, 0);
+	assert_int_equal(gg_store_project_pushed(f->st, id, NULL, NULL), GG_OK);
+	assert_int_equal(
+	    count_rows(f, "SELECT pushed_seq FROM projects WHERE full_path = 'old/app'"), 1);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM users WHERE username = 'olduser'"), 1);
+	assert_int_equal(gg_store_signin_failed(f->st, "u:olduser", "i:::1", 600), GG_OK);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1245,6 +1377,9 @@ int main(void)
 	    T(test_window_start_recorded_once),
 	    T(test_exemptions_add_list_remove),
 	    T(test_writes_in_flight),
+	    T(test_project_pushed),
+	    T(test_signin_failures_shared),
+	    T(test_upgrade_from_version_2),
 	    T(test_database_is_private_and_in_wal_mode),
 	    cmocka_unit_test(test_open_dispatches_postgres_and_refuses_unknown_urls),
 	    T(test_user_create_get_list_delete),
