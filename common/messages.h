@@ -56,6 +56,7 @@
 #define GG_MSG_WELCOME_FMT "Welcome to GitLab, @%s!"
 #define GG_MSG_WELCOME_ANONYMOUS "Welcome to GitLab, Anonymous!"
 #define GG_MSG_TOO_MANY_SESSIONS "Too many concurrent sessions. Please try again later."
+#define GG_MSG_TOO_MANY_AUTH_FAILURES "Too many authentication failures"
 #define GG_MSG_REPOSITORY_UNAVAILABLE "The repository is not available. Please try again later."
 
 /* REST API, sessions and GraphQL (GitLab's wording) */

@@ -434,6 +434,8 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 		a.gl_username ? a.gl_username : "?", req.key_id ? "key-" : "username-",
 		req.key_id ? req.key_id : req.username);
 	print_console_messages(d, &a);
+	if (cmd.kind != GG_CMD_RECEIVE_PACK && d->release_api)
+		d->release_api(d->session_ctx);
 	status = serve(d, &cmd, &a);
 	summarize(d, req.action, cmd.project, a.gl_username, status == GG_EXIT_OK ? "served" : "failed");
 done:

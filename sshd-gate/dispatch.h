@@ -59,6 +59,14 @@ struct gg_dispatch {
 	 * many sessions.  NULL allows.
 	 */
 	int (*session_start)(void *ctx, const char *gl_id);
+	/*
+	 * Called with session_ctx, once access is granted, before a command that
+	 * reads (upload-pack, upload-archive) is served: it needs gate-api no
+	 * more, and api is not used after this call.  The callback may free it
+	 * (and so close the HTTP connection, which gate-api would otherwise keep
+	 * for as long as the client negotiates).  NULL keeps it.
+	 */
+	void (*release_api)(void *ctx);
 	void *session_ctx;
 	/* Where to say what happened; may be NULL. */
 	struct gg_dispatch_summary *summary;

@@ -10,7 +10,9 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -28,6 +30,7 @@
 #include "api_client.h"
 #include "dispatch.h"
 #include "log.h"
+#include "messages.h"
 #include "metrics.h"
 #include "proxy.h"
 #include "util.h"
@@ -70,6 +73,8 @@ struct conn {
 
 	/* For the closing log line. */
 	uint64_t bytes_in, bytes_out;
+
+	bool trimmed; /* malloc_trim() done before the first wait for the client */
 };
 
 static void on_login_grace_over(int sig)
@@ -109,6 +114,15 @@ static int ask_session_start(void *ctx, const char *gl_id)
 		return 0; /* the parent is busy or gone: do not punish the user */
 	}
 	return reply == GG_CTL_YES ? 0 : -1;
+}
+
+/* A read needs gate-api no more: its HTTP connection and libcurl's state go. */
+static void release_api(void *ctx)
+{
+	struct conn *c = ctx;
+
+	gg_api_client_free(c->api);
+	c->api = NULL;
 }
 
 /* --- authentication ---------------------------------------------------------------------- */
@@ -329,6 +343,14 @@ static ssize_t client_read(void *ctx, void *buf, size_t len)
 	int timeout_ms = c->p->cfg->idle_timeout > 0 ? c->p->cfg->idle_timeout * 1000 : -1;
 	int n;
 
+	if (!c->trimmed) {
+		/* The first wait for the client (a fetch's "want" lines, a push's
+		 * commands) may be long, and many sessions may wait at once: the
+		 * heap this process freed since the fork (key exchange, the
+		 * access check, the advertisement) goes back to the system. */
+		malloc_trim(0);
+		c->trimmed = true;
+	}
 	if (len > (1u << 20))
 		len = 1u << 20;
 	n = ssh_channel_read_timeout(c->channel, buf, (uint32_t)len, 0, timeout_ms);
@@ -376,6 +398,50 @@ static bool session_closed(ssh_session session)
 	return (ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
 
+/*
+ * Ends the connection with an SSH_MSG_DISCONNECT carrying message, and makes
+ * sure the client reads it.  libssh 0.10's ssh_disconnect() queues the packet
+ * and closes the socket at once, so the packet goes out only if libssh
+ * believes the socket writable, which it forgets after every write until its
+ * next poll: the queue is flushed, the socket polled for room, and libssh told
+ * so with ssh_set_fd_towrite().  And a socket closed with unread input (the
+ * client's next authentication request, already on its way) is reset, which
+ * makes the client drop the disconnect and say only "Connection reset": the
+ * socket is kept open through a duplicate of its descriptor, shut down for
+ * writing after the packet, and drained until the client, having read the
+ * message, closes its side (or CLOSE_WAIT_MS passed).
+ */
+static void disconnect_with(struct conn *c, const char *message)
+{
+	int fd = fcntl(ssh_get_fd(c->session), F_DUPFD_CLOEXEC, 0);
+	struct pollfd pfd;
+	struct timespec start, now;
+	char buf[4096];
+	long left;
+
+	ssh_session_set_disconnect_message(c->session, message);
+	ssh_blocking_flush(c->session, CLOSE_WAIT_MS);
+	if (fd >= 0) {
+		pfd = (struct pollfd){fd, POLLOUT, 0};
+		if (poll(&pfd, 1, CLOSE_WAIT_MS) == 1 && (pfd.revents & POLLOUT))
+			ssh_set_fd_towrite(c->session);
+	}
+	ssh_disconnect(c->session);
+	if (fd < 0)
+		return;
+	shutdown(fd, SHUT_WR);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = CLOSE_WAIT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+					(now.tv_nsec - start.tv_nsec) / 1000000);
+		pfd = (struct pollfd){fd, POLLIN, 0};
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1 || read(fd, buf, sizeof(buf)) <= 0)
+			break;
+	}
+	close(fd);
+}
+
 /* Runs the event loop until a command arrived; false when the connection ended. */
 static bool wait_for_command(struct conn *c, ssh_event event)
 {
@@ -383,7 +449,7 @@ static bool wait_for_command(struct conn *c, ssh_event event)
 		if (c->failures >= GG_SESSION_MAX_AUTH_TRIES) {
 			gg_info("too many authentication failures from %s", c->p->peer_ip);
 			gg_metrics_refusal(GG_REFUSAL_AUTH_TRIES);
-			ssh_disconnect(c->session);
+			disconnect_with(c, GG_MSG_TOO_MANY_AUTH_FAILURES);
 			return false;
 		}
 		if (ssh_event_dopoll(event, 1000) == SSH_ERROR || session_closed(c->session)) {
@@ -550,6 +616,7 @@ int gg_session_run(const struct gg_session_params *p)
 	d.io.write = client_write;
 	d.write_err = client_write_err;
 	d.session_start = ask_session_start;
+	d.release_api = release_api;
 	d.session_ctx = &c;
 	d.summary = &summary;
 	exit_status = gg_dispatch_run(&d, c.command, strlen(c.command));

@@ -22,6 +22,8 @@
 
 #include "config.h"
 
+/* Failed keys before the connection ends with an SSH_MSG_DISCONNECT saying
+ * GG_MSG_TOO_MANY_AUTH_FAILURES, as OpenSSH's MaxAuthTries. */
 #define GG_SESSION_MAX_AUTH_TRIES 6
 
 /* Child -> parent messages (one packet each); the parent answers

@@ -50,6 +50,7 @@
 #include "hostkeys.h"
 #include "log.h"
 #include "metrics.h"
+#include "prewarm.h"
 #include "proxy.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -821,6 +822,7 @@ int main(int argc, char **argv)
 		gg_error("cannot initialise libcurl or libgit2");
 		goto done;
 	}
+	gg_prewarm_crypto();	 /* OpenSSL's state for what a session uses, shared too */
 	gg_sd_notify("READY=1"); /* the port is listening: connections are accepted from now on */
 	rc = serve_forever(&st) == 0 ? 0 : 1;
 	gg_info("stopped");
