@@ -5,6 +5,11 @@
  *   <path>: <n> reachable objects, <m> in pack-<sha> (<k> audited[, repacked])
  * "<path>: up to date, <m> objects in pack-<sha>" when the recorded pack
  * still serves, or "<path>: no reusable pack" when nothing could be recorded.
+ * After a repack a second line:
+ *   <path>: <n> redundant packs removed (<b> bytes), <u> kept (objects no ref
+ *   reaches), <k> kept (.keep)
+ * and when records of vanished packs were removed:
+ *   <path>: <s> stale records removed (their pack was gone)
  */
 #include "gatectl_repack.h"
 
@@ -43,9 +48,11 @@ static int repack_one(const struct gg_config *cfg, const struct gg_project *p, u
 			git_error_last() ? git_error_last()->message : "repack failed");
 		return 1;
 	}
-	if (r.busy)
+	if (r.busy) {
 		printf("%s: busy (another repack is running)\n", p->full_path);
-	else if (!r.pack_name[0])
+		return 0;
+	}
+	if (!r.pack_name[0])
 		printf("%s: no reusable pack (%zu reachable objects)\n", p->full_path, r.reachable);
 	else if (!r.walked)
 		printf("%s: up to date, %zu objects in %s\n", p->full_path, r.covered, r.pack_name);
@@ -53,6 +60,13 @@ static int repack_one(const struct gg_config *cfg, const struct gg_project *p, u
 		printf("%s: %zu reachable objects, %zu in %s (%u audited%s)\n", p->full_path,
 		       r.reachable, r.covered, r.pack_name, r.audited,
 		       r.repacked ? ", repacked" : "");
+	if (r.repacked)
+		printf("%s: %u redundant packs removed (%llu bytes), %u kept (objects no ref "
+		       "reaches), %u kept (.keep)\n",
+		       p->full_path, r.pruned, r.pruned_bytes, r.kept_unreachable, r.kept_keep);
+	if (r.stale_records)
+		printf("%s: %u stale records removed (their pack was gone)\n", p->full_path,
+		       r.stale_records);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  *
  * --background is what gg_pack_maintain_spawn execs after a push: lowered
  * priority, log lines on stderr (the daemon's log), nothing printed.
- * Prints "walked|quick <reachable> <covered> <pack-name|-> <audited> <repacked 0|1>".
+ * Prints "walked|quick <reachable> <covered> <pack-name|-> <audited> <repacked 0|1>
+ * <packs deleted> <bytes freed> <kept: unreachable objects> <kept: .keep> <stale records removed>".
  * gatectl repack is the administrator's command for the same.
  */
 #include <git2.h>
@@ -48,9 +49,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gg-pack-maintain: %s\n",
 			git_error_last() ? git_error_last()->message : "failed");
 	} else {
-		printf("%s %zu %zu %s %u %d\n", r.walked ? "walked" : "quick", r.reachable,
-		       r.covered, r.pack_name[0] ? r.pack_name : "-", r.audited,
-		       r.repacked ? 1 : 0);
+		printf("%s %zu %zu %s %u %d %u %llu %u %u %u\n", r.walked ? "walked" : "quick",
+		       r.reachable, r.covered, r.pack_name[0] ? r.pack_name : "-", r.audited,
+		       r.repacked ? 1 : 0, r.pruned, r.pruned_bytes, r.kept_unreachable,
+		       r.kept_keep, r.stale_records);
 	}
 	git_repository_free(repo);
 	git_libgit2_shutdown();

@@ -4,8 +4,10 @@
  * the background run after a push.
  *
  * A record is written only for a pack that holds exactly the closure of the
- * tips it lists: none unreachable, none missing.  The lock file keeps one
- * run per repository.
+ * tips it lists: none unreachable, none missing.  After a full repack the
+ * older packs whose objects are all in the new one are deleted (redundant:
+ * no object leaves the repository), and every run removes the records whose
+ * pack is gone.  The lock file keeps one run per repository.
  */
 #include "pack_reuse.h"
 
@@ -278,6 +280,179 @@ done:
 	return error;
 }
 
+/* True when dir/name+suffix exists (an error other than ENOENT counts as existing). */
+static bool file_exists(const char *dir, const char *name, const char *suffix, int *error)
+{
+	char *path = gg_pack_path_join(dir, name, suffix);
+	bool exists;
+
+	if (!path) {
+		*error = -1;
+		return true;
+	}
+	exists = access(path, F_OK) == 0 || errno != ENOENT;
+	free(path);
+	return exists;
+}
+
+/* Removes the records whose pack or index is gone (git gc): the fetch ignores them already. */
+static int remove_stale_records(struct maintain *m, struct gg_pack_maintain_result *r)
+{
+	char **names = NULL, *rec;
+	size_t nnames = 0, i;
+	int error;
+
+	if ((error = gg_pack_list(&names, &nnames, m->rec_dir, GG_PACK_RECORD_SUFFIX)) < 0)
+		return error;
+	for (i = 0; i < nnames && !error; i++) {
+		if (file_exists(m->dir, names[i], ".pack", &error) &&
+		    file_exists(m->dir, names[i], ".idx", &error))
+			continue;
+		if (error < 0 ||
+		    !(rec = gg_pack_path_join(m->rec_dir, names[i], GG_PACK_RECORD_SUFFIX))) {
+			error = -1;
+			break;
+		}
+		if (unlink(rec) == 0) {
+			r->stale_records++;
+			gg_info("pack maintenance: removed the record of %s, whose pack is gone",
+				names[i]);
+		} else if (errno != ENOENT) {
+			gg_warn("pack maintenance: cannot remove '%s': %s", rec, strerror(errno));
+		}
+		free(rec);
+	}
+	gg_pack_names_free(names, nnames);
+	return error;
+}
+
+/* fsync of path (a file or a directory).  0 or -1. */
+static int sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error = 0;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		git_error_set(GIT_ERROR_OS, "cannot sync '%s': %s", path, strerror(errno));
+		error = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return error;
+}
+
+/* The files of a pack, the index first: readers find a pack by its index. */
+static const char *const pack_files[] = {".idx", ".pack", ".rev", ".bitmap", ".mtimes"};
+
+/* Deletes pack base with its companions and its record; adds the bytes freed to *bytes. */
+static int delete_pack(struct maintain *m, const char *base, unsigned long long *bytes)
+{
+	char *path;
+	struct stat st;
+	size_t i;
+
+	/* The record first, so that no new fetch picks the pack. */
+	if (!(path = gg_pack_path_join(m->rec_dir, base, GG_PACK_RECORD_SUFFIX)))
+		return -1;
+	if (unlink(path) < 0 && errno != ENOENT)
+		gg_warn("pack maintenance: cannot remove '%s': %s", path, strerror(errno));
+	free(path);
+	for (i = 0; i < sizeof(pack_files) / sizeof(*pack_files); i++) {
+		if (!(path = gg_pack_path_join(m->dir, base, pack_files[i])))
+			return -1;
+		if (stat(path, &st) == 0) {
+			if (unlink(path) == 0)
+				*bytes += (unsigned long long)st.st_size;
+			else if (errno != ENOENT)
+				gg_warn("pack maintenance: cannot remove '%s': %s", path,
+					strerror(errno));
+		}
+		free(path);
+	}
+	return 0;
+}
+
+/*
+ * After a full repack into new_base: deletes every other pack whose objects
+ * are all in the new pack.  Packs holding anything else (objects no ref
+ * reaches: a force-pushed-away commit, or a push whose refs are not updated
+ * yet) are kept, as are packs with a .keep or .promisor file.
+ */
+static int prune_redundant(struct maintain *m, struct gg_pack_maintain_result *r,
+			   const struct gg_pack_index *fresh, const char *new_base)
+{
+	struct gg_pack_index old;
+	char **names = NULL, *path;
+	size_t nnames = 0, i;
+	uint32_t k;
+	git_oid oid;
+	int error;
+
+	/* The new pack must be on disk for good before anything it replaces goes. */
+	if (sync_path(fresh->pack_path) < 0 || sync_path(fresh->idx_path) < 0 ||
+	    sync_path(m->dir) < 0)
+		return -1;
+	if ((error = gg_pack_list(&names, &nnames, m->dir, ".idx")) < 0)
+		return error;
+	for (i = 0; i < nnames && !error; i++) {
+		if (!strcmp(names[i], new_base))
+			continue;
+		if (file_exists(m->dir, names[i], ".keep", &error) ||
+		    file_exists(m->dir, names[i], ".promisor", &error)) {
+			if (!error) {
+				r->kept_keep++;
+				gg_info("pack maintenance: %s kept: it has a .keep file", names[i]);
+			}
+			continue;
+		}
+		if (!(path = gg_pack_path_join(m->dir, names[i], ".idx"))) {
+			error = -1;
+			break;
+		}
+		if (gg_pack_index_open(&old, path) < 0) {
+			/* Being written, or damaged: not ours to judge. */
+			gg_warn("pack maintenance: %s kept: %s", names[i],
+				git_error_last() ? git_error_last()->message : "unreadable");
+			git_error_clear();
+			free(path);
+			continue;
+		}
+		free(path);
+		for (k = 0; k < old.nr; k++) {
+			gg_pack_index_oid(&oid, &old, k);
+			if (!gg_pack_index_contains(fresh, &oid))
+				break;
+		}
+		if (k < old.nr) {
+			char hex[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(hex, sizeof(hex), &oid);
+			r->kept_unreachable++;
+			gg_info("pack maintenance: %s kept: it holds %s, which no ref reaches",
+				names[i], hex);
+		} else {
+			unsigned long long before = r->pruned_bytes;
+
+			if ((error = delete_pack(m, names[i], &r->pruned_bytes)) == 0) {
+				r->pruned++;
+				gg_info("pack maintenance: %s deleted (%llu bytes): its %u "
+					"objects are in %s",
+					names[i], r->pruned_bytes - before, old.nr, new_base);
+			}
+		}
+		gg_pack_index_close(&old);
+	}
+	/* A multi-pack index (stock git) may name deleted packs: git reads the packs without. */
+	if (!error && r->pruned) {
+		if (!(path = gg_pack_path_join(m->dir, "multi-pack-index", "")))
+			error = -1;
+		else if (unlink(path) == 0)
+			gg_info("pack maintenance: multi-pack-index removed");
+		free(path);
+	}
+	gg_pack_names_free(names, nnames);
+	return error;
+}
+
 static int repack(struct maintain *m, struct gg_pack_maintain_result *r)
 {
 	struct gg_pack_index idx;
@@ -302,6 +477,7 @@ static int repack(struct maintain *m, struct gg_pack_maintain_result *r)
 		r->repacked = true;
 		r->covered = 0;
 		set_best(r, base, idx.nr);
+		error = prune_redundant(m, r, &idx, base);
 	}
 	gg_pack_index_close(&idx);
 done:
@@ -345,7 +521,7 @@ int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *rep
 		error = 0;
 		goto done;
 	}
-	if ((error = load_tips(&m)) < 0)
+	if ((error = remove_stale_records(&m, result)) < 0 || (error = load_tips(&m)) < 0)
 		goto done;
 	if (!m.tips.nr) {
 		error = 0; /* an empty repository: nothing to record */
@@ -435,6 +611,10 @@ void gg_pack_maintain_run(const char *repo_path)
 		gg_info("pack maintenance %s: %zu reachable, %zu in %s, %u audited%s", repo_path,
 			r.reachable, r.covered, r.pack_name[0] ? r.pack_name : "no pack", r.audited,
 			r.repacked ? ", repacked" : "");
+	if (error >= 0 && r.repacked)
+		gg_info("pack maintenance %s: %u redundant packs deleted (%llu bytes), %u kept "
+			"(objects no ref reaches), %u kept (.keep)",
+			repo_path, r.pruned, r.pruned_bytes, r.kept_unreachable, r.kept_keep);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 }

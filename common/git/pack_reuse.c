@@ -30,8 +30,26 @@
 
 void gg_reuse_pack_clear(struct gg_reuse_pack *p)
 {
+	/* A zeroed struct holds no descriptor: pack_fd counts only with an open index. */
+	if (p->idx.map && p->pack_fd >= 0)
+		close(p->pack_fd);
 	gg_pack_index_close(&p->idx);
 	gg_oid_array_clear(&p->tips);
+	p->pack_fd = -1;
+}
+
+int gg_reuse_pack_open(const struct gg_reuse_pack *p)
+{
+	int fd;
+
+	if (!p->idx.map || p->pack_fd < 0) {
+		git_error_set_str(GIT_ERROR_INVALID, "no recorded pack is open");
+		return -1;
+	}
+	if ((fd = fcntl(p->pack_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		git_error_set(GIT_ERROR_OS, "cannot duplicate the descriptor of '%s': %s",
+			      p->idx.pack_path, strerror(errno));
+	return fd;
 }
 
 /* <repo>/sub: objects/pack, or the records' directory (outside objects/, where git looks). */
@@ -98,8 +116,12 @@ static int read_small_file(char **out, const char *path)
 	return 0;
 }
 
-/* True when the pack of idx is there and ends with the index's checksum. */
-static bool pack_present(const struct gg_pack_index *idx)
+/*
+ * The pack of idx, opened, when it is there and ends with the index's
+ * checksum; else -1.  Kept open for the fetch: a pack deleted by a later
+ * maintenance run stays readable through it.
+ */
+static int open_pack(const struct gg_pack_index *idx)
 {
 	unsigned char tail[20];
 	struct stat st;
@@ -107,12 +129,15 @@ static bool pack_present(const struct gg_pack_index *idx)
 	int fd = open(idx->pack_path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return false;
+		return -1;
 	if (fstat(fd, &st) == 0 && st.st_size >= 32 &&
 	    pread(fd, tail, sizeof(tail), st.st_size - 20) == (ssize_t)sizeof(tail))
 		ok = !memcmp(tail, idx->checksum.id, sizeof(tail));
-	close(fd);
-	return ok;
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -130,6 +155,7 @@ static int load_record(struct gg_reuse_pack *out, const char *rec_dir, const cha
 	bool have_sum = false;
 
 	memset(out, 0, sizeof(*out));
+	out->pack_fd = -1;
 	if (!(rec_path = gg_pack_path_join(rec_dir, base, GG_PACK_RECORD_SUFFIX)) ||
 	    !(idx_path = gg_pack_path_join(dir, base, ".idx"))) {
 		error = -1;
@@ -176,7 +202,7 @@ static int load_record(struct gg_reuse_pack *out, const char *rec_dir, const cha
 	for (size_t i = 0; i < out->tips.nr; i++)
 		if (!gg_pack_index_contains(&out->idx, &out->tips.ids[i]))
 			goto bad;
-	if (!pack_present(&out->idx))
+	if ((out->pack_fd = open_pack(&out->idx)) < 0)
 		goto done; /* removed or replaced (git gc): not an error, just not usable */
 	error = 0;
 	goto done;
@@ -346,6 +372,7 @@ int gg_pack_reuse_find(struct gg_reuse_pack *out, git_repository *repo,
 	int error, found = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->pack_fd = -1;
 	memset(&refs, 0, sizeof(refs));
 	if ((error = gg_pack_records_load(&packs, &npacks, repo)) < 0)
 		return error;

@@ -34,13 +34,21 @@
 #include "oidmap.h"
 #include "pack_index.h"
 
-/* A recorded pack: its index and the tips it was verified against. */
+/*
+ * A recorded pack: its index, the tips it was verified against, and the pack
+ * itself, opened when the record was loaded: a maintenance run may delete a
+ * redundant pack at any time, and the open file stays readable until closed.
+ */
 struct gg_reuse_pack {
 	struct gg_pack_index idx;
 	struct gg_oid_array tips;
+	int pack_fd; /* valid while idx is open */
 };
 
 void gg_reuse_pack_clear(struct gg_reuse_pack *p);
+
+/* A new descriptor of p's pack (the one opened at load, duplicated); -1 and git_error set. */
+int gg_reuse_pack_open(const struct gg_reuse_pack *p);
 
 /*
  * Finds the largest recorded pack of repo whose recorded tips are all
@@ -58,6 +66,11 @@ struct gg_pack_maintain_result {
 	bool repacked;	    /* a new pack was written */
 	bool busy;	    /* another maintenance run holds the lock: nothing done */
 	char pack_name[64]; /* the best recorded pack afterwards ("pack-<sha>"), or "" */
+	unsigned pruned;    /* old packs deleted after the repack: their objects all in the new */
+	unsigned long long pruned_bytes; /* their size (.pack, .idx and companions) */
+	unsigned kept_unreachable;	 /* old packs kept: objects the new pack lacks */
+	unsigned kept_keep;		 /* old packs kept: a .keep (or .promisor) file */
+	unsigned stale_records;		 /* records removed: their pack was gone */
 };
 
 #define GG_PACK_MAINTAIN_REPACK (1u << 0) /* write a new full pack whatever the cover */
@@ -76,9 +89,21 @@ struct gg_pack_maintain_result {
  * ref, audits packs without a record against them, and writes a new
  * pack of exactly the reachable objects (libgit2 packbuilder, slow) when the
  * best recorded pack leaves more than a tenth of them (at least 1000) to be
- * built per fetch, or when flags ask for it.  Packs are never deleted.  One
- * run per repository at a time (a lock file in objects/pack); a second one
- * returns at once with result->busy set.
+ * built per fetch, or when flags ask for it.
+ *
+ * After such a repack (the new pack written, synced, indexed and recorded)
+ * every older pack whose objects are all in the new pack is redundant and
+ * deleted with its companions (.idx, .rev, .bitmap, .mtimes) and its record:
+ * no object leaves the repository, and a reader that has the old pack open
+ * keeps reading it (pack_send.c holds the reused pack open from the moment
+ * its record is loaded; libgit2 looks for a vanished object again in the
+ * refreshed pack list).  A pack holding an object the new pack lacks (no
+ * ref reaches it: force-pushed away, or a push in flight) is kept, as is a
+ * pack with a .keep or .promisor file.  Every run also removes the records
+ * whose pack is gone (a stock git gc).
+ *
+ * One run per repository at a time (a lock file in gitgate-packs/); a
+ * second one returns at once with result->busy set.
  */
 int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *repo, unsigned flags);
 

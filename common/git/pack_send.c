@@ -426,13 +426,11 @@ static int open_reused_pack(const struct gg_reuse_pack *rp, off_t *size)
 {
 	unsigned char head[PACK_HEADER], tail[PACK_TRAILER];
 	struct stat st;
-	int fd = open(rp->idx.pack_path, O_RDONLY | O_CLOEXEC);
+	/* The pack opened with its record: a maintenance run may have deleted it since. */
+	int fd = gg_reuse_pack_open(rp);
 
-	if (fd < 0) {
-		git_error_set(GIT_ERROR_OS, "cannot open '%s': %s", rp->idx.pack_path,
-			      strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
 	if (fstat(fd, &st) < 0 || st.st_size < PACK_HEADER + PACK_TRAILER ||
 	    pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    pread(fd, tail, sizeof(tail), st.st_size - PACK_TRAILER) != (ssize_t)sizeof(tail) ||

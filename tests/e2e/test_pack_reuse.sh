@@ -6,7 +6,10 @@
 # stops), is fsck clean and equal to the origin; a push afterwards is appended; a pack recorded
 # while a secret was reachable is refused once the secret is force-pushed away, and the secret
 # never reaches a fresh clone; a fetch 100 commits behind sends at most 1.2x the objects stock
-# git upload-pack sends from the same repository.
+# git upload-pack sends from the same repository.  A full repack deletes the packs whose objects
+# are all in the new one (never one holding what no ref reaches, nor one with a .keep), so the
+# disk does not grow with every repack; a clone reading a pack being deleted completes; the
+# records of packs a stock git gc removed are removed by the next run.
 . "$(dirname "$0")/lib.sh"
 
 contains() { # contains GOT NEEDLE NAME
@@ -24,11 +27,13 @@ reuse_lines() { grep -c 'pack reuse: pack-.* objects reused + ' "$GG_TMP/sshd-ga
 # last_reuse: the last one.
 last_reuse() { grep 'pack reuse: pack-.*reused' "$GG_TMP/sshd-gate.log" | tail -n 1; }
 # repack ARGS...: gatectl repack, retried while the background run after a push holds the lock.
+# REPACK_OUT: its standard output; REPACK_ERR: its log lines (each pack deleted, kept, audited).
 repack() {
 	local i
 	for i in $(seq 1 300); do
-		REPACK_OUT=$(gatectl repack "$@" 2>&1)
+		REPACK_OUT=$(gatectl repack "$@" 2>"$GG_TMP/repack.err")
 		REPACK_RC=$?
+		REPACK_ERR=$(cat "$GG_TMP/repack.err")
 		[[ "$REPACK_OUT" == *busy* ]] || return 0
 		sleep 0.1
 	done
@@ -144,14 +149,21 @@ is "$?" 0 "a branch with a secret pushed"
 repack grp/reuse --full
 is "$REPACK_RC" 0 "gatectl repack --full while the secret is reachable"
 like "$REPACK_OUT" 'repacked' "a new pack was written: $REPACK_OUT"
-P2=$(grep -o 'pack-[0-9a-f]\{40\}' <<<"$REPACK_OUT")
+P2=$(grep -o 'pack-[0-9a-f]\{40\}' <<<"$REPACK_OUT" | head -n 1)
 git show-index <"$SRV/objects/pack/$P2.idx" | grep -q " $SECRET_BLOB "
 is "$?" 0 "the new recorded pack holds the secret"
+# The three pushed packs (the first one recorded) hold nothing the new pack lacks: deleted.
+contains "$REPACK_OUT" "grp/reuse: 3 redundant packs removed (" "the full repack removed the older packs"
+ok "$([ ! -e "$SRV/objects/pack/$P1.pack" ] && [ ! -e "$SRV/objects/pack/$P1.idx" ] &&
+	[ ! -e "$SRV/gitgate-packs/$P1.record" ]; echo $?)" "$P1, its index and its record are gone"
+is "$(ls "$SRV"/objects/pack/*.pack | wc -l)" 1 "one pack left"
+contains "$REPACK_ERR" "pack maintenance: $P1 deleted (" "gatectl logs each pack it deletes"
 gg_git alicekey -C "$W/dev" push -q --force "$(gg_url grp/reuse)" main:leak 2>/dev/null
 is "$?" 0 "the secret branch is force-pushed away"
 git -C "$SRV" cat-file -e "$SECRET_BLOB"
 is "$?" 0 "the secret is still on the server's disk"
 for v in 0 2; do
+	before=$(reuse_lines)
 	clone $v "$W/clone-after$v"
 	is "$CLONE_RC" 0 "v$v: clone after the force push"
 	clean_clone "$W/clone-after$v" "v$v: clone after the force push"
@@ -159,12 +171,17 @@ for v in 0 2; do
 	is "$?" 1 "v$v: the secret is not in the clone"
 	contains "$(grep "pack reuse: $P2.pack not usable" "$GG_TMP/sshd-gate.log" | tail -n 1)" \
 		"not usable, tip" "v$v: the pack recorded with the secret is refused"
-	contains "$(last_reuse)" "pack reuse: $P1.pack, " "v$v: the older recorded pack is reused instead"
+	is "$(reuse_lines)" "$before" "v$v: no other record: the pack is built as for any fetch"
 done
 repack grp/reuse --full
-P3=$(grep -o 'pack-[0-9a-f]\{40\}' <<<"$REPACK_OUT")
+P3=$(grep -o 'pack-[0-9a-f]\{40\}' <<<"$REPACK_OUT" | head -n 1)
 git show-index <"$SRV/objects/pack/$P3.idx" | grep -q " $SECRET_BLOB "
 is "$?" 1 "a full repack after the force push leaves the secret out"
+contains "$REPACK_OUT" ", 1 kept (objects no ref reaches), 0 kept (.keep)" \
+	"the pack holding the secret, which no ref reaches, is kept"
+ok "$([ -f "$SRV/objects/pack/$P2.pack" ]; echo $?)" "$P2 is still on disk"
+git -C "$SRV" cat-file -e "$SECRET_BLOB"
+is "$?" 0 "the secret is still on the server's disk (a push in flight may need what no ref reaches)"
 clone 0 "$W/clone-repacked"
 clean_clone "$W/clone-repacked" "clone from the new full pack"
 contains "$(last_reuse)" "pack reuse: $P3.pack, " "the new full pack is reused"
@@ -308,9 +325,198 @@ done
 ok "$(grep -q "ignoring invalid pack record .*/grp/shape.git/gitgate-packs/$onepack.record" \
 	"$GG_TMP/sshd-gate.log"; echo $?)" "shape: the record whose pack lacks its tips is ignored"
 
+# idle REPO: waits until no maintenance run holds the repository's lock.
+idle() {
+	local i
+	for i in $(seq 1 300); do
+		[ -d "$1/gitgate-packs" ] || return 0
+		flock -n "$1/gitgate-packs/maintain.lock" true 2>/dev/null && return 0
+		sleep 0.1
+	done
+}
+npacks() { ls "$1"/objects/pack/*.pack 2>/dev/null | wc -l; }
+packsize() { find "$1/objects/pack" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+# refs_resolve REPO: the number of refs naming an object the repository lacks.
+refs_resolve() {
+	git -C "$1" for-each-ref --format='%(objectname)' | git -C "$1" cat-file --batch-check |
+		grep -c missing
+}
+
+# --- a stock git gc removes the recorded packs: the next run removes their records ----------
+idle "$SRV"
+git -C "$SRV" gc -q
+stale=0
+for r in "$SRV"/gitgate-packs/*.record; do
+	[ -e "$SRV/objects/pack/$(basename "$r" .record).pack" ] || stale=$((stale + 1))
+done
+ok "$([ "$stale" -ge 1 ]; echo $?)" "git gc left $stale records whose pack is gone"
+before=$(reuse_lines)
+clone 2 "$W/clone-gc"
+is "$CLONE_RC" 0 "clone with only stale records"
+clean_clone "$W/clone-gc" "clone with only stale records"
+is "$(reuse_lines)" "$before" "a stale record is never reused"
 # The background run after the last push has finished once the lock is free again.
 repack grp/reuse
-is "$REPACK_RC" 0 "gatectl repack after the fetch"
+is "$REPACK_RC" 0 "gatectl repack after the fetch and git gc"
+contains "$REPACK_OUT" "grp/reuse: $stale stale records removed (their pack was gone)" \
+	"the next run removes the stale records"
+left=0
+for r in "$SRV"/gitgate-packs/*.record; do
+	[ -e "$r" ] && [ ! -e "$SRV/objects/pack/$(basename "$r" .record).pack" ] && left=$((left + 1))
+done
+is "$left" 0 "no record names a missing pack"
+clone 0 "$W/clone-gc2"
+is "$CLONE_RC" 0 "clone after the stale records are removed"
+clean_clone "$W/clone-gc2" "clone after the stale records are removed"
+git -C "$W/clone-gc2" cat-file -e "$SECRET_BLOB" 2>/dev/null
+is "$?" 1 "the secret is still not in a clone"
+
+# --- full repacks delete redundant packs: the disk does not grow with every repack ----------
+gatectl project create grp/prune --visibility private >/dev/null
+gatectl member add grp/prune alice owner >/dev/null
+PR="$GG_DATA/repositories/grp/prune.git"
+git init -q "$W/prune"
+push_prune() { # push_prune N WHAT: N commits, one push
+	local k
+	for k in $(seq 1 "$1"); do
+		commit "$W/prune" "p$((RANDOM % 5))/f$k" "$2 $k $RANDOM" "$2 $k"
+	done
+	gg_git alicekey -C "$W/prune" push -q "$(gg_url grp/prune)" main 2>/dev/null
+}
+clone_prune() { # clone_prune V DIR
+	rm -rf "$2"
+	gg_git alicekey -c protocol.version="$1" clone -q --bare "$(gg_url grp/prune)" "$2" \
+		>"$GG_TMP/clone.out" 2>&1
+	CLONE_RC=$?
+}
+for n in 1 2 3; do
+	push_prune 5 "round $n"
+	is "$?" 0 "prune: push $n"
+done
+idle "$PR"
+is "$(npacks "$PR")" 3 "prune: one pack per push"
+repack grp/prune --full
+is "$REPACK_RC" 0 "prune: first full repack"
+contains "$REPACK_OUT" "grp/prune: 3 redundant packs removed (" "prune: the three pushed packs are removed"
+is "$(npacks "$PR")" 1 "prune: one pack after the first full repack"
+SIZE1=$(packsize "$PR")
+for n in 4 5; do
+	push_prune 5 "round $n"
+	is "$?" 0 "prune: push $n"
+done
+idle "$PR"
+is "$(npacks "$PR")" 3 "prune: the full pack and two pushed packs"
+SIZE_BEFORE=$(packsize "$PR")
+repack grp/prune --full
+is "$REPACK_RC" 0 "prune: second full repack"
+contains "$REPACK_OUT" "grp/prune: 3 redundant packs removed (" \
+	"prune: the previous full pack and the pushed ones are removed"
+PF=$(head -n 1 <<<"$REPACK_OUT" | grep -o 'pack-[0-9a-f]\{40\}')
+is "$(ls "$PR/objects/pack" | sort | tr '\n' ' ')" "$PF.idx $PF.pack " \
+	"prune: objects/pack holds the new pack and its index, nothing else"
+SIZE2=$(packsize "$PR")
+diag "objects/pack bytes: $SIZE1 after the first full repack, $SIZE_BEFORE before the second, $SIZE2 after it ($((SIZE_BEFORE + SIZE2)) without deletion)"
+ok "$([ "$SIZE2" -lt "$SIZE_BEFORE" ] && [ "$SIZE2" -lt $((SIZE1 * 2)) ]; echo $?)" \
+	"prune: objects/pack shrinks with the second full repack ($SIZE_BEFORE -> $SIZE2 bytes)"
+is "$(ls "$PR/gitgate-packs" | grep '\.record$')" "$PF.record" "prune: only the new pack's record is left"
+is "$(refs_resolve "$PR")" 0 "prune: every ref resolves"
+out=$(git -C "$PR" fsck --full --no-progress --no-dangling 2>&1)
+is "$?:$out" "0:" "prune: git fsck --full on the server is clean"
+clone_prune 2 "$W/prune-c1"
+is "$CLONE_RC" 0 "prune: fresh clone"
+SRV="$PR" clean_clone "$W/prune-c1" "prune: fresh clone"
+contains "$(last_reuse)" "pack reuse: $PF.pack, " "prune: the new pack is reused"
+
+# A commit force-pushed away: its pack holds what no ref reaches and is kept.
+git -C "$W/prune" checkout -q -b tmp
+commit "$W/prune" "tmp.txt" "gone $RANDOM$RANDOM" "to be force-pushed away"
+TMPC=$(git -C "$W/prune" rev-parse HEAD)
+gg_git alicekey -C "$W/prune" push -q "$(gg_url grp/prune)" tmp 2>/dev/null
+is "$?" 0 "prune: a branch pushed"
+TMPPACK=
+for idx in "$PR"/objects/pack/*.idx; do
+	git show-index <"$idx" | grep -q " $TMPC " && TMPPACK=$(basename "$idx" .idx)
+done
+like "$TMPPACK" '^pack-[0-9a-f]{40}$' "prune: the branch's commit is in its pushed pack"
+gg_git alicekey -C "$W/prune" push -q "$(gg_url grp/prune)" :tmp 2>/dev/null
+is "$?" 0 "prune: the branch is deleted"
+git -C "$W/prune" checkout -q main
+# A pushed pack with a .keep file: kept though redundant.
+push_prune 2 "kept"
+is "$?" 0 "prune: a push whose pack gets a .keep"
+idle "$PR"
+KEEPPACK=
+for idx in "$PR"/objects/pack/*.idx; do
+	git show-index <"$idx" | grep -q " $(git -C "$W/prune" rev-parse main) " &&
+		[ "$(git show-index <"$idx" | wc -l)" -lt 20 ] && KEEPPACK=$(basename "$idx" .idx)
+done
+like "$KEEPPACK" '^pack-[0-9a-f]{40}$' "prune: the last push's pack"
+touch "$PR/objects/pack/$KEEPPACK.keep"
+repack grp/prune --full
+is "$REPACK_RC" 0 "prune: third full repack"
+contains "$REPACK_OUT" "grp/prune: 1 redundant packs removed (" "prune: the previous full pack is removed"
+contains "$REPACK_OUT" ", 1 kept (objects no ref reaches), 1 kept (.keep)" "prune: the other two are kept"
+PF=$(head -n 1 <<<"$REPACK_OUT" | grep -o 'pack-[0-9a-f]\{40\}')
+ok "$([ -f "$PR/objects/pack/$TMPPACK.pack" ] && [ -f "$PR/objects/pack/$TMPPACK.idx" ]; echo $?)" \
+	"prune: the pack holding the force-pushed-away commit is kept"
+ok "$([ -f "$PR/objects/pack/$KEEPPACK.pack" ] && [ -f "$PR/objects/pack/$KEEPPACK.keep" ]; echo $?)" \
+	"prune: the pack with a .keep is kept"
+is "$(npacks "$PR")" 3 "prune: three packs: the new one and the two kept"
+git show-index <"$PR/objects/pack/$PF.idx" | grep -q " $TMPC "
+is "$?" 1 "prune: the new pack leaves the force-pushed-away commit out"
+clone_prune 0 "$W/prune-c2"
+is "$CLONE_RC" 0 "prune: clone after the third repack"
+SRV="$PR" clean_clone "$W/prune-c2" "prune: clone after the third repack"
+git -C "$W/prune-c2" cat-file -e "$TMPC" 2>/dev/null
+is "$?" 1 "prune: the force-pushed-away commit is not in the clone"
+out=$(git -C "$PR" fsck --full --no-progress --no-dangling 2>&1)
+is "$?:$out" "0:" "prune: git fsck --full on the server is clean after the third repack"
+
+# --- a clone reading a recorded pack while a full repack deletes it -------------------------
+# 24 MiB of random data, more than the pipe, socket and ssh window buffers hold: the clone's
+# input stalls after 64 KiB (dd, then nothing until $GG_TMP/go exists) while sshd-gate sends
+# the recorded pack.
+head -c 24M /dev/urandom >"$W/prune/big.bin"
+git -C "$W/prune" add big.bin
+git -C "$W/prune" commit -q -m "big"
+gg_git alicekey -C "$W/prune" push -q "$(gg_url grp/prune)" main 2>/dev/null
+is "$?" 0 "prune: 24 MiB pushed"
+repack grp/prune --full
+BIGPACK=$(head -n 1 <<<"$REPACK_OUT" | grep -o 'pack-[0-9a-f]\{40\}')
+like "$BIGPACK" '^pack-[0-9a-f]{40}$' "prune: the big pack is recorded: $REPACK_OUT"
+push_prune 2 "after big"
+is "$?" 0 "prune: a push after the big pack's record"
+idle "$PR"
+printf '#!/usr/bin/env bash\nssh -i %q %s "$@" | {\n\tdd bs=1 count=65536 status=none\n\twhile [ ! -e %q ]; do sleep 0.1; done\n\texec cat\n}\n' \
+	"$GG_TMP/alicekey" "$GG_SSH_OPTS" "$GG_TMP/go" >"$GG_TMP/slow-ssh"
+chmod +x "$GG_TMP/slow-ssh"
+rm -rf "$W/prune-slow" "$GG_TMP/go"
+before=$(reuse_lines)
+# (ssh.variant: else git first runs the wrapper with -G to find out what it is)
+GIT_SSH_COMMAND="$GG_TMP/slow-ssh" git -c ssh.variant=ssh clone -q --bare "$(gg_url grp/prune)" "$W/prune-slow" \
+	>"$GG_TMP/slow.out" 2>&1 &
+SLOW=$!
+for i in $(seq 1 600); do
+	[ "$(reuse_lines)" -gt "$before" ] && break
+	sleep 0.1
+done
+contains "$(last_reuse)" "pack reuse: $BIGPACK.pack, " "slow clone: sshd-gate is sending the big pack"
+repack grp/prune --full
+is "$REPACK_RC" 0 "slow clone: a full repack meanwhile"
+contains "$REPACK_OUT" "grp/prune: 2 redundant packs removed (" \
+	"slow clone: the big pack and the last push's are removed"
+ok "$([ ! -e "$PR/objects/pack/$BIGPACK.pack" ]; echo $?)" "slow clone: the big pack is deleted"
+held=0
+for fd in /proc/[0-9]*/fd/*; do
+	[[ "$(readlink "$fd" 2>/dev/null)" == "$PR/objects/pack/$BIGPACK.pack (deleted)" ]] && held=1
+done
+is "$held" 1 "slow clone: sshd-gate still reads the deleted pack (the clone is mid-transfer)"
+touch "$GG_TMP/go"
+wait "$SLOW"
+is "$?:$(cat "$GG_TMP/slow.out")" "0:" "slow clone: completes"
+SRV="$PR" clean_clone "$W/prune-slow" "slow clone"
+is "$(npacks "$PR")" 3 "prune: still three packs: the new one and the two kept"
+
 is "$(grep -cE 'AddressSanitizer|LeakSanitizer|runtime error:' "$GG_TMP/sshd-gate.log")" 0 \
 	"no sanitizer report in the sshd-gate log (sessions and background maintenance)"
 

@@ -3,7 +3,9 @@
  * index is read exactly, a damaged one is refused rather than read past, and
  * a recorded pack is offered only while its tips are reachable from the
  * wants (a pack recorded with a secret is refused once the secret's branch
- * is moved away).
+ * is moved away); a full repack deletes the packs whose objects are all in
+ * the new one, never one holding an object no ref reaches nor one with a
+ * .keep, and a reader holding a deleted pack keeps reading it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,10 +195,22 @@ static void test_record_follows_the_refs(void **state)
 	assert_int_equal(gg_pack_reuse_find(&rp, f->repo, &wants), 1);
 	gg_reuse_pack_clear(&rp);
 
-	/* A secret recorded into a second full pack, then its branch moved away. */
+	/* A secret recorded into a second full pack, then its branch moved away.  The first
+	 * pack is redundant then, but a .keep file keeps it. */
 	make_commit(&secret, f->repo, "refs/heads/leak", &c, "secret", "AKIA-SECRET\n");
+	{
+		char keep[600];
+		FILE *fp;
+
+		snprintf(keep, sizeof(keep), "%.*s.keep", (int)(strlen(first) - 4), first);
+		assert_non_null(fp = fopen(keep, "w"));
+		fclose(fp);
+	}
 	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
 	assert_true(r.repacked);
+	assert_int_equal(r.kept_keep, 1);
+	assert_int_equal(r.pruned, 0);
+	assert_int_equal(access(first, F_OK), 0);
 	assert_int_equal(gg_oid_array_append(&wants, &secret), 0);
 	assert_int_equal(gg_pack_reuse_find(&rp, f->repo, &wants), 1);
 	assert_true(gg_pack_index_contains(&rp.idx, &secret));
@@ -223,11 +237,111 @@ static void test_record_follows_the_refs(void **state)
 	{
 		char gone[600];
 
+		char rec[600], *slash = strrchr(first, '/');
+
 		snprintf(gone, sizeof(gone), "%s.gone", first);
 		assert_int_equal(rename(first, gone), 0);
 		assert_int_equal(gg_pack_reuse_find(&rp, f->repo, &wants), 0);
 		gg_reuse_pack_clear(&rp);
+		/* The next run removes its record. */
+		snprintf(rec, sizeof(rec), "%s/gitgate-packs/%.*s.record", f->dir,
+			 (int)(strlen(slash + 1) - 4), slash + 1);
+		assert_int_equal(access(rec, F_OK), 0);
+		assert_int_equal(gg_pack_maintain(&r, f->repo, 0), 0);
+		assert_int_equal(r.stale_records, 1);
+		assert_int_equal(access(rec, F_OK), -1);
 	}
+	gg_oid_array_clear(&wants);
+}
+
+/* Number of files in the repository's objects/pack ending in suffix. */
+static int count_files(const struct fixture *f, const char *suffix)
+{
+	char cmd[512], out[32];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/objects/pack/ | grep -c '%s$'", f->dir, suffix);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	return atoi(out);
+}
+
+static void test_full_repack_deletes_redundant_packs(void **state)
+{
+	struct fixture *f = *state;
+	struct gg_pack_maintain_result r;
+	struct gg_reuse_pack rp;
+	struct gg_oid_array wants = GG_OID_ARRAY_INIT;
+	char first[512], second[512], with_secret[512], rec[600];
+	git_oid a, b, c, secret;
+	git_odb *odb = NULL;
+
+	make_commit(&a, f->repo, "refs/heads/main", NULL, "one", "first\n");
+	make_commit(&b, f->repo, "refs/heads/main", &a, "two", "second\n");
+	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
+	assert_int_equal(r.pruned, 0);
+	find_idx(first, sizeof(first), f, NULL);
+
+	/* A reader holding the first pack (a fetch reusing it) while it is deleted. */
+	assert_int_equal(gg_oid_array_append(&wants, &b), 0);
+	assert_int_equal(gg_pack_reuse_find(&rp, f->repo, &wants), 1);
+	assert_string_equal(rp.idx.idx_path, first);
+
+	/* Everything of the first pack is in the second: it goes, with its record. */
+	make_commit(&c, f->repo, "refs/heads/main", &b, "three", "third\n");
+	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
+	assert_true(r.repacked);
+	assert_int_equal(r.pruned, 1);
+	assert_true(r.pruned_bytes > 0);
+	assert_int_equal(r.kept_unreachable, 0);
+	assert_int_equal(access(first, F_OK), -1);
+	assert_int_equal(count_files(f, ".idx"), 1);
+	assert_int_equal(count_files(f, ".pack"), 1);
+	snprintf(rec, sizeof(rec), "%s/gitgate-packs/%.*s.record", f->dir,
+		 (int)(strlen(strrchr(first, '/') + 1) - 4), strrchr(first, '/') + 1);
+	assert_int_equal(access(rec, F_OK), -1);
+	{
+		/* The reader still reads the whole deleted pack through its descriptor. */
+		unsigned char head[12];
+		int fd = gg_reuse_pack_open(&rp);
+
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, head, sizeof(head), 0), (ssize_t)sizeof(head));
+		assert_memory_equal(head, "PACK", 4);
+		close(fd);
+	}
+	gg_reuse_pack_clear(&rp);
+	find_idx(second, sizeof(second), f, NULL);
+
+	/* A secret, repacked while reachable: the second pack goes too. */
+	make_commit(&secret, f->repo, "refs/heads/leak", &c, "secret", "AKIA-SECRET\n");
+	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
+	assert_int_equal(r.pruned, 1);
+	assert_int_equal(access(second, F_OK), -1);
+	find_idx(with_secret, sizeof(with_secret), f, NULL);
+	{
+		git_reference *ref = NULL;
+
+		assert_int_equal(
+		    git_reference_create(&ref, f->repo, "refs/heads/leak", &c, 1, NULL), 0);
+		git_reference_free(ref);
+	}
+	/* Force-pushed away: the pack with the secret holds what no ref reaches, so it stays. */
+	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
+	assert_true(r.repacked);
+	assert_int_equal(r.pruned, 0);
+	assert_int_equal(r.kept_unreachable, 1);
+	assert_int_equal(access(with_secret, F_OK), 0);
+	assert_int_equal(count_files(f, ".idx"), 2);
+	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+	assert_true(git_odb_exists(odb, &secret));
+	assert_true(git_odb_exists(odb, &a));
+	git_odb_free(odb);
+	/* Once more: the same pack is written again (same name, not deleted), the secret's kept. */
+	assert_int_equal(gg_pack_maintain(&r, f->repo, GG_PACK_MAINTAIN_REPACK), 0);
+	assert_int_equal(r.kept_unreachable, 1);
+	assert_int_equal(count_files(f, ".idx"), 2);
 	gg_oid_array_clear(&wants);
 }
 
@@ -236,6 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_index_reads_what_was_packed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_follows_the_refs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_repack_deletes_redundant_packs, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
