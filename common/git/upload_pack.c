@@ -607,6 +607,12 @@ int gg_upload_pack(const char *repo_path, const struct gg_git_io *io, int protoc
 	int error;
 
 	upload_pack_data_init(&data, io, opts);
+	/*
+	 * Objects read for the walk are not hashed again (SHA-1DC), as git's
+	 * pack-objects does not re-hash what it reads; the setting is the
+	 * process's, and every session runs in a process of its own.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if ((error = git_repository_open_ext(&data.repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 					     NULL)) < 0 ||
 	    (error = git_repository_odb(&data.odb, data.repo)) < 0)
