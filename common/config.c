@@ -167,8 +167,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			return 0;
 		}
 		set_str(&c->role, value);
-	}
-	else if (IS("ssh", "listen"))
+	} else if (IS("ssh", "listen"))
 		set_str(&c->ssh_listen, value);
 	else if (IS("ssh", "port"))
 		return set_int(ctx, &c->ssh_port, section, name, value);
@@ -334,13 +333,31 @@ char *gg_config_read_secret(const struct gg_config *cfg, char *errbuf, size_t er
 
 void gg_config_clear(struct gg_config *c)
 {
-	char **strs[] = {&c->path,	   &c->data_dir,   &c->secret_file,	  &c->database_url,
-			 &c->storage_root, &c->log_level,  &c->log_format,	  &c->api_listen,
-			 &c->api_url,	   &c->role,	   &c->ssh_listen,	  &c->ssh_user,
-			 &c->host_key_dir, &c->shell_path, &c->hook_default_user, &c->hook_path,
-			 &c->registry_key_file, &c->registry_issuer, &c->registry_service,
-			 &c->geo_primary_ssh_url, &c->geo_replication_key, &c->geo_primary_host_keys,
-			 &c->geo_status_file,	   &c->ssh_proxy_protocol, &c->ssh_proxy_allowed_cidrs,
+	char **strs[] = {&c->path,
+			 &c->data_dir,
+			 &c->secret_file,
+			 &c->database_url,
+			 &c->storage_root,
+			 &c->log_level,
+			 &c->log_format,
+			 &c->api_listen,
+			 &c->api_url,
+			 &c->role,
+			 &c->ssh_listen,
+			 &c->ssh_user,
+			 &c->host_key_dir,
+			 &c->shell_path,
+			 &c->hook_default_user,
+			 &c->hook_path,
+			 &c->registry_key_file,
+			 &c->registry_issuer,
+			 &c->registry_service,
+			 &c->geo_primary_ssh_url,
+			 &c->geo_replication_key,
+			 &c->geo_primary_host_keys,
+			 &c->geo_status_file,
+			 &c->ssh_proxy_protocol,
+			 &c->ssh_proxy_allowed_cidrs,
 			 &c->ssh_metrics_listen};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

@@ -17,11 +17,11 @@ void gg_log_set_correlation_id(const char *id);
  */
 void gg_log_to_syslog(void);
 void gg_log_write(enum gg_log_level level, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define gg_error(...) gg_log_write(GG_LOG_ERROR, __func__, __VA_ARGS__)
-#define gg_warn(...) gg_log_write(GG_LOG_WARN, __func__, __VA_ARGS__)
-#define gg_info(...) gg_log_write(GG_LOG_INFO, __func__, __VA_ARGS__)
+#define gg_warn(...)  gg_log_write(GG_LOG_WARN, __func__, __VA_ARGS__)
+#define gg_info(...)  gg_log_write(GG_LOG_INFO, __func__, __VA_ARGS__)
 #define gg_debug(...) gg_log_write(GG_LOG_DEBUG, __func__, __VA_ARGS__)
 
 #endif

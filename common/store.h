@@ -5,8 +5,8 @@
  * Two backends implement it through struct gg_store_ops: SQLite (the default,
  * store_sqlite.c, WAL mode) and PostgreSQL (store_pg.c, for several nodes on
  * one database).  The backend is chosen by the URL given to gg_store_open():
- * "sqlite:PATH" (or a bare path) or "postgresql://..." / "postgres://...".  Opening a store applies the numbered schema
- * migrations that are not applied yet.
+ * "sqlite:PATH" (or a bare path) or "postgresql://..." / "postgres://...".  Opening a store applies
+ * the numbered schema migrations that are not applied yet.
  *
  * A struct gg_store is one connection: use it from one thread at a time
  * (gate-api keeps one per worker thread).  Every function returns GG_OK (0)
@@ -26,16 +26,20 @@
 
 enum {
 	GG_OK = 0,
-	GG_ERROR = -1,     /* database or system error */
+	GG_ERROR = -1,	   /* database or system error */
 	GG_ENOTFOUND = -2, /* no such record */
 	GG_EEXISTS = -3,   /* a unique field is taken */
 	GG_EINVALID = -4,  /* an argument is not acceptable */
 	GG_EDENIED = -5,   /* credentials do not match */
 	GG_EREADONLY = -6, /* the store is a read-only replica */
-	GG_EBUSY = -7,     /* locked by another writer for longer than the busy timeout */
+	GG_EBUSY = -7,	   /* locked by another writer for longer than the busy timeout */
 };
 
-enum gg_visibility { GG_VISIBILITY_PRIVATE = 0, GG_VISIBILITY_INTERNAL = 10, GG_VISIBILITY_PUBLIC = 20 };
+enum gg_visibility {
+	GG_VISIBILITY_PRIVATE = 0,
+	GG_VISIBILITY_INTERNAL = 10,
+	GG_VISIBILITY_PUBLIC = 20
+};
 
 enum gg_access_level {
 	GG_ACCESS_NONE = 0,
@@ -47,9 +51,9 @@ enum gg_access_level {
 	GG_ACCESS_NO_ONE = 0 /* for protected branches: nobody may push */
 };
 
-#define GG_NAME_MAX 256
-#define GG_PATH_MAX 512
-#define GG_MESSAGE_MAX 2048
+#define GG_NAME_MAX	256
+#define GG_PATH_MAX	512
+#define GG_MESSAGE_MAX	2048
 #define GG_KEY_BLOB_MAX 8192
 
 struct gg_user {
@@ -66,24 +70,24 @@ struct gg_key {
 	int64_t id;
 	int64_t user_id;    /* 0 for a deploy key */
 	int64_t project_id; /* deploy keys only, else 0 */
-	bool can_push;      /* deploy keys only */
+	bool can_push;	    /* deploy keys only */
 	char title[GG_NAME_MAX];
-	char type[64];                 /* "ssh-ed25519", "ssh-rsa", ... */
-	char blob[GG_KEY_BLOB_MAX];    /* base64, as in authorized_keys */
-	char fingerprint[128];         /* "SHA256:<unpadded base64>" */
+	char type[64];		    /* "ssh-ed25519", "ssh-rsa", ... */
+	char blob[GG_KEY_BLOB_MAX]; /* base64, as in authorized_keys */
+	char fingerprint[128];	    /* "SHA256:<unpadded base64>" */
 	int64_t created_at;
-	int64_t last_used_at;          /* 0 when never used */
+	int64_t last_used_at; /* 0 when never used */
 };
 
 struct gg_project {
 	int64_t id;
 	char full_path[GG_PATH_MAX]; /* group[/subgroup]/name, unique (case-insensitive) */
-	char name[GG_NAME_MAX];      /* last segment of full_path */
+	char name[GG_NAME_MAX];	     /* last segment of full_path */
 	enum gg_visibility visibility;
 	char default_branch[GG_NAME_MAX]; /* "main" */
 	bool read_only;
 	char read_only_message[GG_MESSAGE_MAX]; /* "" = the default message */
-	char repo_path[GG_PATH_MAX];            /* relative to storage root: "<full_path>.git" */
+	char repo_path[GG_PATH_MAX];		/* relative to storage root: "<full_path>.git" */
 	int64_t creator_id;
 	int64_t created_at;
 	/* Push generation: moved by one on every accepted push (gg_store_project_pushed),
@@ -104,7 +108,7 @@ struct gg_protected_branch {
 	int64_t id;
 	int64_t project_id;
 	char name[GG_NAME_MAX]; /* exact name or a pattern with '*' */
-	int push_access_level;  /* GG_ACCESS_MAINTAINER, GG_ACCESS_DEVELOPER or GG_ACCESS_NO_ONE */
+	int push_access_level;	/* GG_ACCESS_MAINTAINER, GG_ACCESS_DEVELOPER or GG_ACCESS_NO_ONE */
 };
 
 enum gg_token_kind { GG_TOKEN_PERSONAL = 0, GG_TOKEN_OAUTH = 1, GG_TOKEN_SESSION = 2 };
@@ -115,7 +119,7 @@ struct gg_token {
 	enum gg_token_kind kind;
 	char name[GG_NAME_MAX];
 	char scopes[GG_NAME_MAX]; /* comma-separated: "api,read_api,read_repository,..." */
-	int64_t expires_at;       /* 0 = never */
+	int64_t expires_at;	  /* 0 = never */
 	bool revoked;
 	int64_t created_at;
 	int64_t last_used_at;
@@ -125,10 +129,10 @@ struct gg_token {
  * (inclusive) to end_at (exclusive), announced notice seconds before. */
 struct gg_maintenance_window {
 	int64_t id;
-	int64_t start_at;		/* Unix seconds */
-	int64_t end_at;			/* > start_at */
-	int64_t notice;			/* seconds before start_at to announce it; 0 = none */
-	char message[GG_MESSAGE_MAX];	/* "" = the maintenance mode message */
+	int64_t start_at;	      /* Unix seconds */
+	int64_t end_at;		      /* > start_at */
+	int64_t notice;		      /* seconds before start_at to announce it; 0 = none */
+	char message[GG_MESSAGE_MAX]; /* "" = the maintenance mode message */
 	bool cancelled;
 	char created_by[GG_NAME_MAX];
 	int64_t created_at;
@@ -180,10 +184,10 @@ struct gg_write_in_flight {
 
 struct gg_audit_event {
 	int64_t id;
-	int64_t actor_id;           /* 0 = console (gatectl) */
-	char actor[GG_NAME_MAX];    /* username, or "gatectl (uid N)" */
-	char action[64];            /* e.g. "settings.update" */
-	char target[GG_NAME_MAX];   /* e.g. "maintenance_mode" */
+	int64_t actor_id;	  /* 0 = console (gatectl) */
+	char actor[GG_NAME_MAX];  /* username, or "gatectl (uid N)" */
+	char action[64];	  /* e.g. "settings.update" */
+	char target[GG_NAME_MAX]; /* e.g. "maintenance_mode" */
 	char old_value[GG_MESSAGE_MAX];
 	char new_value[GG_MESSAGE_MAX];
 	int64_t created_at;
@@ -231,8 +235,10 @@ int gg_store_user_authenticate(struct gg_store *st, const char *login, const cha
  * fingerprint, fills id, created_at; GG_EEXISTS if the fingerprint is registered already. */
 int gg_store_key_add(struct gg_store *st, struct gg_key *key);
 int gg_store_key_get(struct gg_store *st, int64_t id, struct gg_key *out);
-int gg_store_key_get_by_fingerprint(struct gg_store *st, const char *fingerprint, struct gg_key *out);
-int gg_store_key_list_for_user(struct gg_store *st, int64_t user_id, struct gg_key **out, size_t *count);
+int gg_store_key_get_by_fingerprint(struct gg_store *st, const char *fingerprint,
+				    struct gg_key *out);
+int gg_store_key_list_for_user(struct gg_store *st, int64_t user_id, struct gg_key **out,
+			       size_t *count);
 int gg_store_key_list_for_project(struct gg_store *st, int64_t project_id, struct gg_key **out,
 				  size_t *count);
 int gg_store_key_delete(struct gg_store *st, int64_t id);
@@ -244,7 +250,8 @@ int gg_store_key_touch(struct gg_store *st, int64_t id);
  * leading "/" and a trailing ".git". */
 int gg_store_project_create(struct gg_store *st, struct gg_project *project);
 int gg_store_project_get(struct gg_store *st, int64_t id, struct gg_project *out);
-int gg_store_project_get_by_path(struct gg_store *st, const char *full_path, struct gg_project *out);
+int gg_store_project_get_by_path(struct gg_store *st, const char *full_path,
+				 struct gg_project *out);
 int gg_store_project_list(struct gg_store *st, struct gg_project **out, size_t *count);
 /* Updates visibility, default_branch, read_only and read_only_message. */
 int gg_store_project_update(struct gg_store *st, const struct gg_project *project);
@@ -254,7 +261,8 @@ int gg_store_project_delete(struct gg_store *st, int64_t id);
 /* Members.  set inserts or updates; get_level gives GG_ACCESS_NONE when not a member. */
 int gg_store_member_set(struct gg_store *st, int64_t project_id, int64_t user_id, int access_level);
 int gg_store_member_get_level(struct gg_store *st, int64_t project_id, int64_t user_id, int *level);
-int gg_store_member_list(struct gg_store *st, int64_t project_id, struct gg_member **out, size_t *count);
+int gg_store_member_list(struct gg_store *st, int64_t project_id, struct gg_member **out,
+			 size_t *count);
 int gg_store_member_remove(struct gg_store *st, int64_t project_id, int64_t user_id);
 
 /* Protected branches. */
@@ -280,11 +288,11 @@ int gg_store_settings_update(struct gg_store *st, const struct gg_settings *sett
 			     int64_t actor_id, const char *actor);
 
 /* Maintenance windows.  add: validates (end after start, end still to
- * come), fills id and created_at, and records an audit event.  list: with all false only those not cancelled and not ended, by
- * start; with all true every window, newest first.  cancel: GG_ENOTFOUND for
- * an unknown or already cancelled window.  record: write the audit event of
- * a window's "start" or "end" once, whatever the number of nodes asking:
- * GG_EEXISTS when it is recorded already. */
+ * come), fills id and created_at, and records an audit event.  list: with all false only those not
+ * cancelled and not ended, by start; with all true every window, newest first.  cancel:
+ * GG_ENOTFOUND for an unknown or already cancelled window.  record: write the audit event of a
+ * window's "start" or "end" once, whatever the number of nodes asking: GG_EEXISTS when it is
+ * recorded already. */
 int gg_store_window_add(struct gg_store *st, struct gg_maintenance_window *w, int64_t actor_id,
 			const char *actor);
 int gg_store_window_list(struct gg_store *st, bool all, struct gg_maintenance_window **out,
@@ -332,7 +340,8 @@ int gg_store_signin_clear(struct gg_store *st, const char *login_key);
 /* Audit events, newest first; list with limit 0 gives all. add fills id (and created_at
  * when 0). */
 int gg_store_audit_add(struct gg_store *st, struct gg_audit_event *event);
-int gg_store_audit_list(struct gg_store *st, size_t limit, struct gg_audit_event **out, size_t *count);
+int gg_store_audit_list(struct gg_store *st, size_t limit, struct gg_audit_event **out,
+			size_t *count);
 
 /* Backend interface: every gg_store_* function above forwards to one of these. */
 struct gg_store_ops {
@@ -368,14 +377,16 @@ struct gg_store_ops {
 	int (*member_list)(struct gg_store *, int64_t, struct gg_member **, size_t *);
 	int (*member_remove)(struct gg_store *, int64_t, int64_t);
 	int (*protected_branch_add)(struct gg_store *, struct gg_protected_branch *);
-	int (*protected_branch_list)(struct gg_store *, int64_t, struct gg_protected_branch **, size_t *);
+	int (*protected_branch_list)(struct gg_store *, int64_t, struct gg_protected_branch **,
+				     size_t *);
 	int (*protected_branch_delete)(struct gg_store *, int64_t, const char *);
 	int (*token_create)(struct gg_store *, struct gg_token *, char **);
 	int (*token_find)(struct gg_store *, const char *, struct gg_token *);
 	int (*token_list_for_user)(struct gg_store *, int64_t, struct gg_token **, size_t *);
 	int (*token_revoke)(struct gg_store *, int64_t);
 	int (*settings_get)(struct gg_store *, struct gg_settings *);
-	int (*settings_update)(struct gg_store *, const struct gg_settings *, int64_t, const char *);
+	int (*settings_update)(struct gg_store *, const struct gg_settings *, int64_t,
+			       const char *);
 	int (*audit_add)(struct gg_store *, struct gg_audit_event *);
 	int (*audit_list)(struct gg_store *, size_t, struct gg_audit_event **, size_t *);
 	/* store.c validates and writes the audit events of these. */

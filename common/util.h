@@ -19,7 +19,10 @@ struct gg_buf {
 	size_t len;
 	size_t cap;
 };
-#define GG_BUF_INIT {NULL, 0, 0}
+#define GG_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 int gg_buf_add(struct gg_buf *b, const void *data, size_t len);
 int gg_buf_puts(struct gg_buf *b, const char *s);

@@ -16,13 +16,16 @@
 
 /* The user's effective access level on project (GG_ACCESS_OWNER for admins,
  * GG_ACCESS_NONE for blocked users or non-members).  user may be NULL. */
-int gg_access_level(struct gg_store *st, const struct gg_user *user, const struct gg_project *project);
+int gg_access_level(struct gg_store *st, const struct gg_user *user,
+		    const struct gg_project *project);
 
 /* May user (NULL = anonymous) see the project and download its code? */
-bool gg_access_can_read(struct gg_store *st, const struct gg_user *user, const struct gg_project *project);
+bool gg_access_can_read(struct gg_store *st, const struct gg_user *user,
+			const struct gg_project *project);
 
 /* May user push to the project at all (ignoring protected branches)? */
-bool gg_access_can_push(struct gg_store *st, const struct gg_user *user, const struct gg_project *project);
+bool gg_access_can_push(struct gg_store *st, const struct gg_user *user,
+			const struct gg_project *project);
 
 /* May user push to branch ref ("refs/heads/x", or any other ref) of project,
  * taking protected branches into account? */
@@ -36,6 +39,7 @@ int gg_access_protected_branch_rules(struct gg_store *st, const struct gg_projec
 				     const char *ref, int *best_level, bool *is_protected);
 
 /* May user administer the project (maintainer and up)? */
-bool gg_access_can_admin(struct gg_store *st, const struct gg_user *user, const struct gg_project *project);
+bool gg_access_can_admin(struct gg_store *st, const struct gg_user *user,
+			 const struct gg_project *project);
 
 #endif

@@ -22,16 +22,16 @@ struct gg_app; /* the process-wide state of gate-api (app.h) */
 
 /* The web session cookie (its value is a GG_TOKEN_SESSION secret) and the flash cookie. */
 #define GG_SESSION_COOKIE "_gitgate_session"
-#define GG_FLASH_COOKIE "_gitgate_flash"
+#define GG_FLASH_COOKIE	  "_gitgate_flash"
 
 struct gg_http_request {
-	const char *method; /* "GET", "POST", ... */
-	const char *path;   /* the path as received, percent-decoded by libmicrohttpd */
+	const char *method;  /* "GET", "POST", ... */
+	const char *path;    /* the path as received, percent-decoded by libmicrohttpd */
 	const char *raw_url; /* as received, with its query string when there was one */
-	const char *body;   /* NUL-terminated; "" when none */
+	const char *body;    /* NUL-terminated; "" when none */
 	size_t body_len;
-	cJSON *json;        /* body parsed when Content-Type is JSON, else NULL */
-	bool wants_html;    /* an HTML (browser) request rather than an API one */
+	cJSON *json;	 /* body parsed when Content-Type is JSON, else NULL */
+	bool wants_html; /* an HTML (browser) request rather than an API one */
 
 	struct gg_app *app;
 	struct gg_store *store; /* this worker thread's connection */
@@ -39,7 +39,7 @@ struct gg_http_request {
 
 	/* Who is calling: filled before the handler runs (NULL/false when anonymous). */
 	struct gg_user *user;
-	bool user_via_session; /* authenticated by the web session cookie */
+	bool user_via_session;	 /* authenticated by the web session cookie */
 	char session_token[128]; /* the session cookie's value when there is one */
 	char correlation_id[40];
 	/* The token that authenticated the caller (personal, OAuth or session), for

@@ -207,8 +207,8 @@ int gg_rest_project_create(struct gg_http_request *req, const struct gg_rest_pro
 		goto rollback;
 	}
 	if (req->cfg->hook_install_on_create &&
-	    gg_repo_hooks_install_configured(req->cfg, out->repo_path, repo_err,
-					     sizeof(repo_err)) < 0) {
+	    gg_repo_hooks_install_configured(req->cfg, out->repo_path, repo_err, sizeof(repo_err)) <
+		0) {
 		gg_error("cannot install the hooks of %s: %s", out->full_path, repo_err);
 		if (gg_repo_delete(req->cfg->storage_root, out->repo_path, repo_err,
 				   sizeof(repo_err)) < 0)

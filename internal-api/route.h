@@ -24,10 +24,10 @@ const char *gg_route_param(const struct gg_http_request *req, size_t n);
 
 /* Tables (each ends with {NULL, NULL, NULL}). */
 extern const struct gg_route gg_internal_routes[]; /* internal_api.c: /api/v4/internal/... */
-extern const struct gg_route gg_rest_routes[];     /* rest_*.c via rest.c: /api/v4/... */
+extern const struct gg_route gg_rest_routes[];	   /* rest_*.c via rest.c: /api/v4/... */
 extern const struct gg_route gg_session_routes[];  /* sessions.c: /users/sign_in, /oauth/token */
 extern const struct gg_route gg_graphql_routes[];  /* graphql.c: /api/graphql */
-extern const struct gg_route gg_web_routes[];      /* web.c: the HTML pages */
+extern const struct gg_route gg_web_routes[];	   /* web.c: the HTML pages */
 extern const struct gg_route gg_registry_routes[]; /* registry.c: /jwt/auth */
 
 /* For http.c: find the route for req and run its handler; a 404 (JSON, or a

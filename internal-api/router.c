@@ -17,12 +17,8 @@
 #define MAX_PARAMS (sizeof(((struct gg_http_request *)0)->path_params) / sizeof(char *))
 
 static const struct gg_route *const route_tables[] = {
-    gg_internal_routes,
-    gg_session_routes,
-    gg_graphql_routes,
-    gg_rest_routes,
-    gg_web_routes,
-    gg_registry_routes,
+    gg_internal_routes, gg_session_routes, gg_graphql_routes,
+    gg_rest_routes,	gg_web_routes,	   gg_registry_routes,
 };
 
 const char *gg_route_param(const struct gg_http_request *req, size_t n)

@@ -437,7 +437,8 @@ int gg_dispatch_run(const struct gg_dispatch *d, const char *command, size_t len
 	if (cmd.kind != GG_CMD_RECEIVE_PACK && d->release_api)
 		d->release_api(d->session_ctx);
 	status = serve(d, &cmd, &a);
-	summarize(d, req.action, cmd.project, a.gl_username, status == GG_EXIT_OK ? "served" : "failed");
+	summarize(d, req.action, cmd.project, a.gl_username,
+		  status == GG_EXIT_OK ? "served" : "failed");
 done:
 	gg_api_allowed_clear(&a);
 	return status;

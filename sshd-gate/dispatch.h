@@ -36,8 +36,9 @@ enum {
 struct gg_dispatch_summary {
 	char action[32];   /* "git-upload-pack", ... or "" for none */
 	char project[512]; /* as parsed, "" when none */
-	char user[256];    /* gl_username when gate-api said who, else "" */
-	char result[32];   /* served, denied, disallowed, unreachable, welcome, failed, too_many_sessions */
+	char user[256];	   /* gl_username when gate-api said who, else "" */
+	char result[32];   /* served, denied, disallowed, unreachable, welcome, failed,
+			      too_many_sessions */
 };
 
 struct gg_dispatch {
