@@ -627,7 +627,8 @@ int gg_session_run(const struct gg_session_params *p)
 	gg_info("session of key-%" PRId64 " ended: user=%s command=%s project=%s result=%s "
 		"exit=%d bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%ld",
 		c.key_id, summary.user[0] ? summary.user : "-",
-		summary.action[0] ? summary.action : "-", summary.project[0] ? summary.project : "-",
+		summary.action[0] ? summary.action : "-",
+		summary.project[0] ? summary.project : "-",
 		summary.result[0] ? summary.result : "-", exit_status, c.bytes_in, c.bytes_out,
 		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	status = GG_SESSION_EXIT_OK;

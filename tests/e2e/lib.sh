@@ -180,6 +180,25 @@ gg_new_key() {
 	ssh-keygen -q -t ed25519 -N '' -C "$1@e2e" -f "$GG_TMP/$1" >/dev/null
 }
 
+# gg_user_with_key NAME: user NAME (NAME@example.com, password NAME-pass-1234) with a fresh key
+# $GG_TMP/NAMEkey (gg_new_key), through gatectl.
+gg_user_with_key() {
+	gg_new_key "${1}key"
+	gatectl user create "$1" --email "$1@example.com" --password "$1-pass-1234" >/dev/null
+	gatectl key add "$1" --file "$GG_TMP/${1}key.pub" >/dev/null
+}
+
+# gg_git_home: a HOME of the test's own for git (no system config, no prompts), with the
+# identity, default branch and quiet detached HEAD the tests commit with.
+gg_git_home() {
+	export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+	mkdir -p "$HOME"
+	git config --global user.name E2E
+	git config --global user.email e2e@example.com
+	git config --global init.defaultBranch main
+	git config --global advice.detachedHead false
+}
+
 # --- sshd-gate -------------------------------------------------------------------------------
 SSHD_GATE="$GG_BUILD/sshd-gate/sshd-gate"
 

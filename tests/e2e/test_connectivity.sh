@@ -56,14 +56,8 @@ else:  # decode: the report after the ref advertisement; exits 1 like git push o
     print("\n".join(lines))
     sys.exit(0 if lines[:1] == ["unpack ok"] and all(l.startswith("ok ") for l in lines[1:]) else 1)
 PY
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
-gg_new_key alicekey
-gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
-gatectl key add alice --file "$GG_TMP/alicekey.pub" >/dev/null
+gg_git_home
+gg_user_with_key alice
 gatectl project create grp/conn --visibility private >/dev/null
 gatectl member add grp/conn alice owner >/dev/null
 REPO="$GG_DATA/repositories/grp/conn.git"

@@ -57,12 +57,7 @@ rev() { git -C "$1" rev-parse -q --verify "$2"; }
 loose() { git -C "$1" count-objects -v | sed -n 's/^count: //p'; }
 
 gg_setup
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
+gg_git_home
 gg_new_key alicekey
 gg_new_key bobkey
 gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null

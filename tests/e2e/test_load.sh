@@ -49,14 +49,8 @@ no_stray() { # no_stray: waits (bounded) until no such process is left
 	is "$s" "" "no process but the daemons still holds a file in the storage root${s:+ ($(for x in $s; do tr '\0' ' ' <"/proc/$x/cmdline"; echo; done | sort | uniq -c | head -3 | tr '\n' ';'))}"
 }
 gg_setup
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
-gg_new_key alicekey
-gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
-gatectl key add alice --file "$GG_TMP/alicekey.pub" >/dev/null
+gg_git_home
+gg_user_with_key alice
 gatectl project create grp/medium --visibility private >/dev/null
 gatectl member add grp/medium alice owner >/dev/null
 printf '\n[api]\nthreads = 4\n' >>"$GG_CONF"

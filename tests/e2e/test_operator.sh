@@ -80,11 +80,7 @@ page() {
 csrf() { sed -n 's/.*name="authenticity_token" value="\([0-9a-f]*\)".*/\1/p' <<<"$BODY" | head -1; }
 
 gg_setup
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
+gg_git_home
 # JSON logs at debug level: every gate-api request line carries its correlation id.
 printf '\n[core]\nlog_level = debug\nlog_format = json\n' >>"$GG_CONF"
 for u in alice bob rel; do

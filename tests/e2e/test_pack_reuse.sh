@@ -65,15 +65,8 @@ commit() { # commit REPO FILE TEXT MSG
 }
 
 gg_setup
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
-gg_new_key alicekey
-gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
-gatectl key add alice --file "$GG_TMP/alicekey.pub" >/dev/null
+gg_git_home
+gg_user_with_key alice
 gatectl project create grp/reuse --visibility private >/dev/null
 gatectl member add grp/reuse alice owner >/dev/null
 SRV="$GG_DATA/repositories/grp/reuse.git"

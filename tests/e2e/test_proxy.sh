@@ -40,9 +40,7 @@ set_policy() {
 snapshot() { git -C "$1" for-each-ref --format='%(objectname) %(refname)'; (cd "$1/objects" && find . -type f | sort); }
 
 gg_setup
-gg_new_key alicekey
-gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
-gatectl key add alice --file "$GG_TMP/alicekey.pub" >/dev/null
+gg_user_with_key alice
 gatectl project create grp/hello --visibility private >/dev/null
 gatectl member add grp/hello alice owner >/dev/null
 HELLO="$GG_DATA/repositories/grp/hello.git"

@@ -151,14 +151,8 @@ elif kind == "nul-option":
     out.write(command(b"refs/heads/ok", caps="report-status side-band-64k push-options")
               + b"0000" + pkt(b"ci.skip\0evil") + b"0000" + pack([]))
 PY
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
-gg_new_key alicekey
-gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
-gatectl key add alice --file "$GG_TMP/alicekey.pub" >/dev/null
+gg_git_home
+gg_user_with_key alice
 gatectl project create grp/lim --visibility private >/dev/null
 gatectl member add grp/lim alice owner >/dev/null
 LIM="$GG_DATA/repositories/grp/lim.git"

@@ -50,11 +50,7 @@ jwt_raw() { # jwt_raw HEADER PAYLOAD [SECRET [DIGEST]]
 }
 
 gg_setup
-export HOME="$GG_TMP/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-git config --global user.name E2E
-git config --global user.email e2e@example.com
-git config --global init.defaultBranch main
+gg_git_home
 printf '[core]\nlog_level = debug\n' >>"$GG_CONF"
 gg_new_key alicekey
 gatectl user create alice --email alice@example.com --password alice-pass-1234 >/dev/null
