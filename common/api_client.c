@@ -605,7 +605,7 @@ done:
 
 /* --- /pre_receive and /post_receive ----------------------------------------------------- */
 
-int gg_api_pre_receive(struct gg_api_client *c, const char *gl_repository)
+int gg_api_pre_receive(struct gg_api_client *c, const char *gl_repository, const char *identifier)
 {
 	struct response resp = {0, NULL};
 	cJSON *body = NULL;
@@ -615,7 +615,8 @@ int gg_api_pre_receive(struct gg_api_client *c, const char *gl_repository)
 	if (gl_repository == NULL)
 		return GG_API_EINVAL;
 	body = cJSON_CreateObject();
-	if (body == NULL || !add_string(body, "gl_repository", gl_repository))
+	if (body == NULL || !add_string(body, "gl_repository", gl_repository) ||
+	    (identifier && !add_string(body, "identifier", identifier)))
 		goto done;
 	text = cJSON_PrintUnformatted(body);
 	if (text == NULL)

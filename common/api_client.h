@@ -148,8 +148,11 @@ void gg_api_check_clear(struct gg_api_check_result *c);
 /* --- POST /api/v4/internal/pre_receive and post_receive ------------------------------ */
 
 /* Tells gate-api a write to gl_repository is starting (the reference counter
- * behind drain).  GG_API_OK only when gate-api confirmed the increase. */
-int gg_api_pre_receive(struct gg_api_client *client, const char *gl_repository);
+ * behind drain) by identifier ("user-N", "key-N"; may be NULL: the in-flight
+ * list then names nobody).  GG_API_OK only when gate-api confirmed the
+ * increase. */
+int gg_api_pre_receive(struct gg_api_client *client, const char *gl_repository,
+		       const char *identifier);
 
 struct gg_api_message {
 	char *message;

@@ -295,7 +295,8 @@ static int pre_receive(struct hook *h)
 	for (size_t i = 0; i < a.n_console_messages; i++)
 		fprintf(stderr, "%s\n", a.console_messages[i]);
 	gl_repository = a.gl_repository ? a.gl_repository : h->gl_repository;
-	if (gl_repository && gg_api_pre_receive(h->api, gl_repository) != GG_API_OK) {
+	if (gl_repository &&
+	    gg_api_pre_receive(h->api, gl_repository, a.gl_id ? a.gl_id : h->gl_id) != GG_API_OK) {
 		gg_error("pre_receive %s: %s", gl_repository, gg_api_client_error(h->api));
 		print_box(GG_MSG_API_UNREACHABLE);
 		goto done;

@@ -311,7 +311,8 @@ static int serve(const struct gg_dispatch *d, const struct gg_command *cmd,
 		opts.max_object_size = d->cfg->git_max_object_size;
 		/* The write is in flight (drain) from here until post_receive, on every
 		 * path: pre_receive before the first byte of the pack is read. */
-		if (ps.gl_repository && gg_api_pre_receive(d->api, ps.gl_repository) != GG_API_OK) {
+		if (ps.gl_repository &&
+		    gg_api_pre_receive(d->api, ps.gl_repository, ps.gl_id) != GG_API_OK) {
 			gg_error("pre_receive %s: %s", ps.gl_repository,
 				 gg_api_client_error(d->api));
 			gg_metrics_refusal(GG_REFUSAL_UNREACHABLE);

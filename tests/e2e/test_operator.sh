@@ -403,8 +403,8 @@ SLOW=$!
 wait_for one_write
 ok $? "the held push is a write in flight"
 OUT=$(gatectl maintenance status)
-# (The user is "?" until sshd-gate's pre_receive names it: identifier=user-N.)
-like "$OUT" $'\n  [0-9a-f]+  grp/app  by [^ ]+  on 127.0.0.1  since ' "status lists it (request id, project, node)"
+like "$OUT" $'\n  [0-9a-f]+  grp/app  by rel  on 127.0.0.1  since ' \
+	"status lists it (request id, project, the pusher, node)"
 admin GET /api/v4/application/settings
 is "$(json writes_in_flight)" 1 "the settings API counts it"
 scrape
