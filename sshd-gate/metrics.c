@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -23,6 +24,8 @@ static const char *const refusals[GG_REFUSAL_COUNT] = {
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
+#define PUSH_SLOTS 4096 /* a push beyond them is counted, but not taken back at a crash */
+
 struct shared_counters {
 	atomic_uint_fast64_t connections;
 	atomic_uint_fast64_t sessions[N_COMMANDS][N_RESULTS];
@@ -33,6 +36,9 @@ struct shared_counters {
 	atomic_uint_fast64_t bytes_received;
 	atomic_uint_fast64_t bytes_sent;
 	atomic_int_fast64_t pushes_in_flight;
+	/* The connection processes in a push, so that the parent can take back
+	 * the push of one that died in it (gg_metrics_child_gone). */
+	atomic_int push_pids[PUSH_SLOTS];
 	atomic_int maintenance;		 /* 0 never seen, 1 off, 2 on */
 	atomic_uint_fast64_t reloads[2]; /* failed, ok */
 };
@@ -104,16 +110,50 @@ void gg_metrics_bytes(uint64_t received, uint64_t sent)
 	atomic_fetch_add(&m->bytes_sent, sent);
 }
 
+static int push_slot = -1; /* this process's slot in push_pids, while it pushes */
+
 void gg_metrics_push_begin(void)
 {
-	if (m)
-		atomic_fetch_add(&m->pushes_in_flight, 1);
+	int pid = (int)getpid();
+
+	if (!m)
+		return;
+	atomic_fetch_add(&m->pushes_in_flight, 1);
+	for (int i = 0; i < PUSH_SLOTS; i++) {
+		int free_slot = 0;
+
+		if (atomic_compare_exchange_strong(&m->push_pids[i], &free_slot, pid)) {
+			push_slot = i;
+			return;
+		}
+	}
+}
+
+/* Whoever clears the pid from the slot takes the push back, once. */
+static void take_back(int slot, int pid)
+{
+	if (atomic_compare_exchange_strong(&m->push_pids[slot], &pid, 0))
+		atomic_fetch_sub(&m->pushes_in_flight, 1);
 }
 
 void gg_metrics_push_end(void)
 {
-	if (m)
+	if (!m)
+		return;
+	if (push_slot >= 0)
+		take_back(push_slot, (int)getpid());
+	else
 		atomic_fetch_sub(&m->pushes_in_flight, 1);
+	push_slot = -1;
+}
+
+void gg_metrics_child_gone(pid_t pid)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < PUSH_SLOTS; i++)
+		if (atomic_load(&m->push_pids[i]) == (int)pid)
+			take_back(i, (int)pid);
 }
 
 void gg_metrics_maintenance_seen(bool on)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Why a connection or a command was refused. */
 enum gg_metrics_refusal {
@@ -44,8 +45,12 @@ void gg_metrics_refusal(enum gg_metrics_refusal reason);
 void gg_metrics_session(const char *command, const char *result);
 void gg_metrics_allowed_latency(double seconds);
 void gg_metrics_bytes(uint64_t received, uint64_t sent);
+/* A push starts / ends in this connection process (the gauge pushes_in_flight). */
 void gg_metrics_push_begin(void);
 void gg_metrics_push_end(void);
+/* The parent reaped connection process pid: a push it had begun and not ended
+ * (it was killed, or crashed) no longer counts. */
+void gg_metrics_child_gone(pid_t pid);
 /* What gate-api's answers last said about maintenance mode. */
 void gg_metrics_maintenance_seen(bool on);
 void gg_metrics_reload(bool ok);

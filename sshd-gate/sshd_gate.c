@@ -463,6 +463,7 @@ static void reap_children(struct daemon_state *st)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		gg_metrics_child_gone(pid);
 		for (size_t i = 0; i < st->n_children; i++) {
 			struct child *ch = &st->children[i];
 

@@ -192,6 +192,23 @@ wait_for idle
 is "$(metric "$(scrape)" gitgate_sshd_pushes_in_flight)" 0 "/metrics: no push in flight after the client went away"
 is "$(in_flight)" 0 "gatectl maintenance status: counted out (post_receive when the client goes away)"
 is "$(git -C "$HELLO" for-each-ref)" "$before" "... and nothing was written"
+# The connection process killed (SIGKILL) in the middle of the push: it never ends its push, so
+# the parent takes it back when it reaps the process; the gauge does not stay raised.
+PROXYHDR_UPRATE=100000 PROXYHDR_PIDFILE="$GG_TMP/relay.pid" \
+	GIT_SSH_COMMAND="ssh -i $GG_TMP/alicekey $GG_SSH_OPTS -o ProxyCommand='python3 $PROXYHDR none - %h %p'" \
+	git -C "$W/slow" push -q "$(gg_url grp/hello)" HEAD:refs/heads/slow 2>/dev/null &
+push_pid=$!
+wait_for pushing
+ok $? "/metrics: a second slow push is in flight"
+conn=$(pgrep -n -P "$SSHD_GATE_PID")
+kill -KILL "$conn"
+wait "$push_pid"
+ok "$(($? != 0 ? 0 : 1))" "the push whose connection process was killed fails"
+kill "$(cat "$GG_TMP/relay.pid")" 2>/dev/null
+wait_for idle
+is "$(metric "$(scrape)" gitgate_sshd_pushes_in_flight)" 0 \
+	"/metrics: the killed process's push is no longer in flight"
+is "$(git -C "$HELLO" for-each-ref)" "$before" "... and nothing was written"
 
 # --- SIGHUP during a clone --------------------------------------------------------------------
 git init -q -b main "$W/big"
