@@ -5,13 +5,18 @@
  * EVP_CIPHER objects (EVP_sha256(), EVP_aes_256_ctr(), ...) that OpenSSL 3
  * fetches implicitly, HMAC and Poly1305 through EVP_DigestSign*, curve25519
  * through EVP_PKEY_X25519, Ed25519 and RSA signatures through
- * EVP_DigestSign/EVP_DigestVerify.
+ * EVP_DigestSign/EVP_DigestVerify, and the session keys derived with the
+ * SSHKDF of EVP_KDF (whose first fetch fills OpenSSL's name map: a write to
+ * many pages of the heap when a connection process does it instead).
  */
 #include "prewarm.h"
 
 #include <stddef.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 static unsigned char key[32] = "sshd-gate prewarm key, 32 bytes";
@@ -108,6 +113,27 @@ static void x25519(void)
 	EVP_PKEY_free(a);
 }
 
+/* The key derivation of every key exchange (RFC 4253 section 7.2). */
+static void sshkdf(void)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SSHKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	char digest[] = "SHA256", type[] = "A";
+	unsigned char out[32];
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key, sizeof(key)),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SSHKDF_XCGHASH, key, sizeof(key)),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SSHKDF_SESSION_ID, key, sizeof(key)),
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_SSHKDF_TYPE, type, 0),
+	    OSSL_PARAM_construct_end()};
+
+	if (ctx)
+		EVP_KDF_derive(ctx, out, sizeof(out), params);
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+}
+
 /* A signature with key and its verification with verify_key. */
 static void sign_verify(EVP_PKEY *key, EVP_PKEY *verify_key, const EVP_MD *md)
 {
@@ -159,6 +185,7 @@ void gg_prewarm_crypto(void)
 	mac(EVP_PKEY_POLY1305, NULL);
 	ciphers();
 	x25519();
+	sshkdf();
 	ed25519();
 	rsa();
 }
