@@ -73,14 +73,21 @@ echo "== nginx GET static JSON"
 run "http://127.0.0.1:$NGINX_PORT/allowed.json" | tee "$T/nginx.txt"
 gg=$(rps <"$T/gg.txt")
 ng=$(rps <"$T/nginx.txt")
-# Half load: each connection paced with wrk's delay() so that all together
-# send about half the maximum rate.
-export GG_DELAY_MS=$(python3 -c "print(max(1, round(1000 * $CONNECTIONS / ($gg / 2))))")
-echo "== gate-api at about half load (each connection waits ${GG_DELAY_MS} ms between requests)"
-run -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT" | tee "$T/half.txt"
+# Half load: each connection waits GG_DELAY_MS (wrk's delay(), whole milliseconds) after
+# each answer; the number of connections is then set so that together they send about half
+# the maximum rate: a short calibration run first, then the measured run with the count
+# scaled by what the calibration achieved.
+half_target=$(python3 -c "print($gg / 2)")
+export GG_DELAY_MS=2
+calib_conns=$(python3 -c "print(max(1, round($half_target * $GG_DELAY_MS / 1000)))")
+wrk -t"$THREADS" -c"$calib_conns" -d3s --latency -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT" >"$T/calib.txt"
+half_conns=$(python3 -c "print(max($THREADS, round($calib_conns * $half_target / $(rps <"$T/calib.txt"))))")
+echo "== gate-api at about half load: $half_conns connections, each waiting ${GG_DELAY_MS} ms after each answer"
+wrk -t"$THREADS" -c"$half_conns" -d"$DURATION" --latency -s bench/wrk-allowed.lua "http://127.0.0.1:$API_PORT" | tee "$T/half.txt"
 unset GG_DELAY_MS
 echo
 printf '%-40s %12s %12s %8s\n' "what" "gitgate" "nginx" "ratio"
 printf '%-40s %12.0f %12.0f %8.2f\n' "/internal/allowed requests/s" "$gg" "$ng" "$(python3 -c "print($gg / $ng)")"
 printf '%-40s %12s %12s\n' "p99 latency at full load" "$(p99 <"$T/gg.txt")" "$(p99 <"$T/nginx.txt")"
-printf '%-40s %12s %12s\n' "requests/s and p99 at half load" "$(rps <"$T/half.txt")" "$(p99 <"$T/half.txt")"
+printf '%-40s %12s %12s %8.2f\n' "requests/s and p99 at half load" "$(rps <"$T/half.txt")" "$(p99 <"$T/half.txt")" \
+	"$(python3 -c "print($(rps <"$T/half.txt") / $gg)")"
