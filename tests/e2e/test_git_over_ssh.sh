@@ -109,6 +109,43 @@ unlike "$OUT" 'light\^\{\}' "a lightweight tag is not peeled"
 run alicekey -c protocol.version=2 ls-remote --tags "$(gg_url grp/src)" 'v*'
 is "$OUT" "$(git ls-remote --tags "$SRC" 'v*')" "v2: ls-remote with a ref prefix"
 
+# --- packed refs: what packed-refs says about peeling is used, as git does -------------------
+gatectl project create grp/packed --visibility private >/dev/null
+gatectl member add grp/packed alice owner >/dev/null
+PACKED="$GG_DATA/repositories/grp/packed.git"
+rm -rf "$PACKED" && cp -a "$SRC" "$PACKED"
+git -C "$PACKED" pack-refs --all
+ls_both() { # ls_both NAME: ls-remote over sshd-gate (v0 and v2) equals stock git's on the path
+	local v
+	for v in 0 2; do
+		run alicekey -c protocol.version=$v ls-remote "$(gg_url grp/packed)"
+		is "$OUT" "$(git ls-remote "$PACKED")" "v$v: $1"
+	done
+}
+ls_both "refs packed (fully-peeled): ls-remote equals stock git's"
+contains "$OUT" "$(rev "$PACKED" 'v1.0^{}')	refs/tags/v1.0^{}" "... the annotated tag still peeled"
+# A ref (not a branch) pointing at an annotated tag, loose, over a packed entry that is not a tag: the loose
+# ref's object is looked up and peeled.
+git -C "$PACKED" update-ref refs/other/totag "$(rev "$PACKED" main)"
+git -C "$PACKED" pack-refs --all
+git -C "$PACKED" update-ref refs/other/totag "$(rev "$PACKED" v1.0)"
+ls_both "a loose ref to a tag over a packed non-tag entry: equals stock git's"
+contains "$OUT" "$(rev "$PACKED" 'v1.0^{}')	refs/other/totag^{}" "... and that ref is peeled"
+# With only the "peeled" trait, entries outside refs/tags/ without a ^ line are not trusted.
+git -C "$PACKED" pack-refs --all
+{
+	echo '# pack-refs with: peeled sorted '
+	grep -v '^#' "$PACKED/packed-refs" | grep -v '^\^'
+} >"$PACKED/packed-refs.new" && mv "$PACKED/packed-refs.new" "$PACKED/packed-refs"
+ls_both "packed-refs with only the peeled trait and no ^ lines: equals stock git's"
+contains "$OUT" "$(rev "$PACKED" 'v1.0^{}')	refs/other/totag^{}" "... a ref outside refs/tags/ to a tag is still peeled"
+unlike "$OUT" 'refs/tags/v1\.0\^\{\}' "... a tag entry without ^ line is taken as not peelable, as git does"
+# fully-peeled is trusted: a tag entry without its ^ line is advertised unpeeled, as git does
+# (proof that the lookups are skipped, not only that the listing is right).
+sed -i '1s/.*/# pack-refs with: peeled fully-peeled sorted /' "$PACKED/packed-refs"
+ls_both "packed-refs (fully-peeled) without the ^ lines: equals stock git's"
+unlike "$OUT" '\^\{\}' "... nothing is peeled: packed-refs was trusted, no object looked up"
+
 # --- clone and fetch, protocol v0 and v2 ------------------------------------------------------
 for v in 0 2; do
 	C="$W/clone$v"
