@@ -2085,8 +2085,12 @@ static void print_usage(FILE *out)
 		     "moved, with a\n      full pass every --full-interval ([geo] sync_interval) "
 		     "seconds; geo status:\n      replication and per-project lag "
 		     "(docs/FAILOVER.md)\n");
-	fprintf(out, "  repack (PROJECT | --all) [--full]\n      record which pack clones may "
-		     "reuse byte for byte; --full writes a new pack of the reachable objects\n");
+	fprintf(out,
+		"  repack (PROJECT | --all) [--full [--expire 14d]]\n      record which pack "
+		"clones may reuse byte for byte; --full writes a new pack of the reachable\n"
+		"      objects and deletes the packs and loose objects it makes redundant, and "
+		"those\n      no ref reaches that are older than --expire (14d; \"now\" may "
+		"delete a push in flight)\n");
 	fprintf(out,
 		"\nOptions:\n"
 		"  --config FILE  configuration file (default: $GITGATE_CONFIG, else %s)\n"

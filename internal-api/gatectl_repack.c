@@ -10,9 +10,15 @@
  *   reaches), <k> kept (.keep)
  * and when records of vanished packs were removed:
  *   <path>: <s> stale records removed (their pack was gone)
+ * and when a full repack deleted what no ref reaches, older than the expiry,
+ * or loose objects:
+ *   <path>: <e> packs of objects no ref reaches deleted (<b> bytes, older
+ *   than <expiry>), <l> loose objects removed (in the new pack), <x> loose
+ *   objects removed (no ref reaches them, older than <expiry>)
  */
 #include "gatectl_repack.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <git2.h>
 #include <stdbool.h>
@@ -27,11 +33,39 @@
 
 static int usage(void)
 {
-	fputs("gatectl: usage: gatectl repack (PROJECT | --all) [--full]\n", stderr);
+	fputs("gatectl: usage: gatectl repack (PROJECT | --all) [--full [--expire 14d]]\n", stderr);
 	return 2;
 }
 
-static int repack_one(const struct gg_config *cfg, const struct gg_project *p, unsigned flags)
+/* "now", "0", "90", "45s", "30m", "2h", "14d", "2w" as seconds; -1 when invalid. */
+static int64_t parse_expire(const char *text)
+{
+	char *end;
+	long long v;
+
+	if (!strcmp(text, "now"))
+		return 0;
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || v < 0 || v > 100LL * 366 * 86400)
+		return -1;
+	if (*end == '\0' || !strcmp(end, "s"))
+		return v;
+	if (!strcmp(end, "m"))
+		return v * 60;
+	if (!strcmp(end, "h"))
+		return v * 3600;
+	if (!strcmp(end, "d"))
+		return v * 86400;
+	if (!strcmp(end, "w"))
+		return v * 7 * 86400;
+	return -1;
+}
+
+static int repack_one(const struct gg_config *cfg, const struct gg_project *p, unsigned flags,
+		      int64_t expire, const char *expire_text)
 {
 	struct gg_pack_maintain_result r;
 	git_repository *repo = NULL;
@@ -40,7 +74,7 @@ static int repack_one(const struct gg_config *cfg, const struct gg_project *p, u
 
 	if ((error = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) ==
 	    0)
-		error = gg_pack_maintain(&r, repo, flags);
+		error = gg_pack_maintain_expire(&r, repo, flags, expire);
 	git_repository_free(repo);
 	free(path);
 	if (error < 0) {
@@ -64,6 +98,13 @@ static int repack_one(const struct gg_config *cfg, const struct gg_project *p, u
 		printf("%s: %u redundant packs removed (%llu bytes), %u kept (objects no ref "
 		       "reaches), %u kept (.keep)\n",
 		       p->full_path, r.pruned, r.pruned_bytes, r.kept_unreachable, r.kept_keep);
+	if (r.expired || r.loose_packed || r.loose_expired)
+		printf(
+		    "%s: %u packs of objects no ref reaches deleted (%llu bytes, older than %s), "
+		    "%u loose objects removed (in the new pack), %u loose objects removed (no ref "
+		    "reaches them, older than %s)\n",
+		    p->full_path, r.expired, r.expired_bytes, expire_text, r.loose_packed,
+		    r.loose_expired, expire_text);
 	if (r.stale_records)
 		printf("%s: %u stale records removed (their pack was gone)\n", p->full_path,
 		       r.stale_records);
@@ -76,6 +117,7 @@ int gg_gatectl_repack_main(const char *config, int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"all", no_argument, NULL, 'a'},
 	    {"full", no_argument, NULL, 'f'},
+	    {"expire", required_argument, NULL, 'e'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct gg_config cfg;
@@ -84,6 +126,8 @@ int gg_gatectl_repack_main(const char *config, int argc, char **argv)
 	size_t count = 0, i;
 	unsigned flags = 0;
 	bool all = false;
+	int64_t expire = GG_PACK_EXPIRE_DEFAULT;
+	const char *expire_text = "14d";
 	char err[512];
 	int opt, ret = 0;
 
@@ -99,6 +143,16 @@ int gg_gatectl_repack_main(const char *config, int argc, char **argv)
 			break;
 		case 'f':
 			flags |= GG_PACK_MAINTAIN_REPACK;
+			break;
+		case 'e':
+			if ((expire = parse_expire(optarg)) < 0) {
+				fprintf(stderr,
+					"gatectl: --expire: expected a duration such as 14d, 2w or "
+					"now, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			expire_text = optarg;
 			break;
 		default:
 			return usage();
@@ -125,7 +179,7 @@ int gg_gatectl_repack_main(const char *config, int argc, char **argv)
 			ret = 1;
 		}
 		for (i = 0; i < count; i++)
-			if (repack_one(&cfg, &list[i], flags))
+			if (repack_one(&cfg, &list[i], flags, expire, expire_text))
 				ret = 1;
 		free(list);
 	} else {
@@ -138,7 +192,7 @@ int gg_gatectl_repack_main(const char *config, int argc, char **argv)
 			fprintf(stderr, "gatectl: project lookup failed\n");
 			ret = 1;
 		} else {
-			ret = repack_one(&cfg, &one, flags);
+			ret = repack_one(&cfg, &one, flags, expire, expire_text);
 		}
 	}
 	git_libgit2_shutdown();

@@ -11,6 +11,7 @@
  */
 #include "pack_reuse.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -38,7 +40,18 @@ struct maintain {
 	struct gg_oid_array tips;
 	struct gg_oidmap reachable;
 	git_packbuilder *pb;
+	int64_t expire; /* seconds: how old what no ref reaches must be to be deleted */
 };
+
+/* True when the file at path was last written expire seconds ago or more. */
+static bool expired(const struct maintain *m, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	return (int64_t)time(NULL) - (int64_t)st.st_mtime >= m->expire;
+}
 
 static int collect_reachable(void *ctx, const git_oid *oid, git_object_t type, const char *name)
 {
@@ -424,11 +437,24 @@ static int prune_redundant(struct maintain *m, struct gg_pack_maintain_result *r
 		}
 		if (k < old.nr) {
 			char hex[GIT_OID_HEXSZ + 1];
+			unsigned long long before = r->expired_bytes;
 
 			git_oid_tostr(hex, sizeof(hex), &oid);
-			r->kept_unreachable++;
-			gg_info("pack maintenance: %s kept: it holds %s, which no ref reaches",
-				names[i], hex);
+			if (!(path = gg_pack_path_join(m->dir, names[i], ".pack"))) {
+				error = -1;
+			} else if (!expired(m, path)) {
+				r->kept_unreachable++;
+				gg_info("pack maintenance: %s kept: it holds %s, which no ref "
+					"reaches",
+					names[i], hex);
+			} else if ((error = delete_pack(m, names[i], &r->expired_bytes)) == 0) {
+				r->expired++;
+				gg_info("pack maintenance: %s deleted (%llu bytes): it holds %s "
+					"and other objects no ref reaches, older than %lld s",
+					names[i], r->expired_bytes - before, hex,
+					(long long)m->expire);
+			}
+			free(path);
 		} else {
 			unsigned long long before = r->pruned_bytes;
 
@@ -442,7 +468,7 @@ static int prune_redundant(struct maintain *m, struct gg_pack_maintain_result *r
 		gg_pack_index_close(&old);
 	}
 	/* A multi-pack index (stock git) may name deleted packs: git reads the packs without. */
-	if (!error && r->pruned) {
+	if (!error && (r->pruned || r->expired)) {
 		if (!(path = gg_pack_path_join(m->dir, "multi-pack-index", "")))
 			error = -1;
 		else if (unlink(path) == 0)
@@ -451,6 +477,73 @@ static int prune_redundant(struct maintain *m, struct gg_pack_maintain_result *r
 	}
 	gg_pack_names_free(names, nnames);
 	return error;
+}
+
+/* Loose object dir/name ("objects/ab", 38 hex digits) as an id; -1 when not one. */
+static int loose_oid(git_oid *out, const char *dir, const char *name)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (strlen(name) != GIT_OID_HEXSZ - 2)
+		return -1;
+	memcpy(hex, dir, 2);
+	memcpy(hex + 2, name, GIT_OID_HEXSZ - 2);
+	hex[GIT_OID_HEXSZ] = '\0';
+	return git_oid_fromstr(out, hex);
+}
+
+/*
+ * After a full repack into fresh: removes the loose objects that are in it
+ * (git prune-packed) and those no ref reaches that are older than the
+ * expiry (git prune); younger ones may be a push in flight.
+ */
+static int prune_loose(struct maintain *m, struct gg_pack_maintain_result *r,
+		       const struct gg_pack_index *fresh)
+{
+	char *objects = gg_pack_repo_dir(m->repo, "objects"), *sub, *path;
+	char two[3];
+	struct dirent *e;
+	git_oid oid;
+	DIR *d;
+
+	if (!objects)
+		return -1;
+	for (int i = 0; i < 256; i++) {
+		snprintf(two, sizeof(two), "%02x", i);
+		if (!(sub = gg_pack_path_join(objects, two, "")))
+			break;
+		if (!(d = opendir(sub))) {
+			free(sub);
+			continue;
+		}
+		while ((e = readdir(d))) {
+			bool packed;
+
+			if (loose_oid(&oid, two, e->d_name) < 0) {
+				git_error_clear();
+				continue;
+			}
+			packed = gg_pack_index_contains(fresh, &oid);
+			if (!(path = gg_pack_path_join(sub, e->d_name, "")))
+				break;
+			if ((packed || expired(m, path)) && unlink(path) == 0) {
+				if (packed)
+					r->loose_packed++;
+				else
+					r->loose_expired++;
+			}
+			free(path);
+		}
+		closedir(d);
+		rmdir(sub); /* when empty, as git prune leaves it */
+		free(sub);
+	}
+	free(objects);
+	if (r->loose_packed || r->loose_expired)
+		gg_info("pack maintenance: %u loose objects removed (in the new pack), %u removed "
+			"(no ref reaches them, older than %lld s)",
+			r->loose_packed, r->loose_expired, (long long)m->expire);
+	return 0;
 }
 
 static int repack(struct maintain *m, struct gg_pack_maintain_result *r)
@@ -478,6 +571,8 @@ static int repack(struct maintain *m, struct gg_pack_maintain_result *r)
 		r->covered = 0;
 		set_best(r, base, idx.nr);
 		error = prune_redundant(m, r, &idx, base);
+		if (!error)
+			error = prune_loose(m, r, &idx);
 	}
 	gg_pack_index_close(&idx);
 done:
@@ -489,6 +584,12 @@ done:
 
 int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *repo, unsigned flags)
 {
+	return gg_pack_maintain_expire(result, repo, flags, GG_PACK_EXPIRE_DEFAULT);
+}
+
+int gg_pack_maintain_expire(struct gg_pack_maintain_result *result, git_repository *repo,
+			    unsigned flags, int64_t expire)
+{
 	struct maintain m;
 	struct gg_reuse_pack *records = NULL;
 	size_t nrecords = 0, nnames = 0, i;
@@ -498,6 +599,7 @@ int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *rep
 	memset(result, 0, sizeof(*result));
 	memset(&m, 0, sizeof(m));
 	m.repo = repo;
+	m.expire = expire;
 	if (!(m.dir = gg_pack_repo_dir(repo, "objects/pack")) ||
 	    !(m.rec_dir = gg_pack_repo_dir(repo, GG_PACK_RECORD_DIR)))
 		goto done;
@@ -613,8 +715,9 @@ void gg_pack_maintain_run(const char *repo_path)
 			r.repacked ? ", repacked" : "");
 	if (error >= 0 && r.repacked)
 		gg_info("pack maintenance %s: %u redundant packs deleted (%llu bytes), %u kept "
-			"(objects no ref reaches), %u kept (.keep)",
-			repo_path, r.pruned, r.pruned_bytes, r.kept_unreachable, r.kept_keep);
+			"(objects no ref reaches), %u kept (.keep), %u expired (%llu bytes)",
+			repo_path, r.pruned, r.pruned_bytes, r.kept_unreachable, r.kept_keep,
+			r.expired, r.expired_bytes);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 }

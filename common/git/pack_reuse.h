@@ -71,9 +71,20 @@ struct gg_pack_maintain_result {
 	unsigned kept_unreachable;	 /* old packs kept: objects the new pack lacks */
 	unsigned kept_keep;		 /* old packs kept: a .keep (or .promisor) file */
 	unsigned stale_records;		 /* records removed: their pack was gone */
+	unsigned expired; /* old packs deleted: objects no ref reaches, older than the expiry */
+	unsigned long long expired_bytes; /* their size */
+	unsigned loose_packed;		  /* loose objects removed: they are in the new pack */
+	unsigned loose_expired; /* loose objects removed: no ref reaches them, older than expiry */
 };
 
 #define GG_PACK_MAINTAIN_REPACK (1u << 0) /* write a new full pack whatever the cover */
+
+/*
+ * How old (seconds since the file was written) objects no ref reaches must
+ * be before a full repack deletes them: git's gc.pruneExpire default, two
+ * weeks.  Younger ones may belong to a push whose refs are not updated yet.
+ */
+#define GG_PACK_EXPIRE_DEFAULT ((int64_t)14 * 86400)
 
 /*
  * libgit2's object cache for a process that only maintains packs
@@ -98,14 +109,22 @@ struct gg_pack_maintain_result {
  * keeps reading it (pack_send.c holds the reused pack open from the moment
  * its record is loaded; libgit2 looks for a vanished object again in the
  * refreshed pack list).  A pack holding an object the new pack lacks (no
- * ref reaches it: force-pushed away, or a push in flight) is kept, as is a
- * pack with a .keep or .promisor file.  Every run also removes the records
- * whose pack is gone (a stock git gc).
+ * ref reaches it: force-pushed away, or a push in flight) is kept while it
+ * is younger than GG_PACK_EXPIRE_DEFAULT and deleted after; a pack with a
+ * .keep or .promisor file is always kept.  Loose objects (stock git's
+ * receive-pack behind gate-hook unpacks small pushes) are removed when they
+ * are in the new pack, or when no ref reaches them and they are older than
+ * the expiry.  Every run also removes the records whose pack is gone (a
+ * stock git gc).
  *
  * One run per repository at a time (a lock file in gitgate-packs/); a
  * second one returns at once with result->busy set.
  */
 int gg_pack_maintain(struct gg_pack_maintain_result *result, git_repository *repo, unsigned flags);
+
+/* The same with another expiry (seconds; 0: whatever no ref reaches goes now). */
+int gg_pack_maintain_expire(struct gg_pack_maintain_result *result, git_repository *repo,
+			    unsigned flags, int64_t expire);
 
 /*
  * Runs gg_pack_maintain on repo_path in a detached background process, for

@@ -77,7 +77,7 @@ gg_start_sshd
 out=$(gatectl repack grp/nope 2>&1)
 is "$?:$out" "1:gatectl: project 'grp/nope' not found" "repack of an unknown project is refused"
 out=$(gatectl repack 2>&1)
-is "$?:$out" "2:gatectl: usage: gatectl repack (PROJECT | --all) [--full]" "repack without a project: usage"
+is "$?:$out" "2:gatectl: usage: gatectl repack (PROJECT | --all) [--full [--expire 14d]]" "repack without a project: usage"
 repack grp/reuse
 is "$REPACK_RC:$REPACK_OUT" "0:grp/reuse: no reusable pack (0 reachable objects)" "an empty repository has nothing to record"
 ls "$SRV/objects/pack/"*.pack >/dev/null 2>&1
@@ -465,6 +465,51 @@ is "$?" 1 "prune: the force-pushed-away commit is not in the clone"
 out=$(git -C "$PR" fsck --full --no-progress --no-dangling 2>&1)
 is "$?:$out" "0:" "prune: git fsck --full on the server is clean after the third repack"
 
+# --- what no ref reaches expires: packs and loose objects older than --expire are deleted -----
+# Loose objects, as stock git's receive-pack (behind gate-hook) leaves a small push: a push
+# straight into the repository, which refs then reach, and two objects no ref reaches.
+commit "$W/prune" "direct.txt" "direct $RANDOM$RANDOM" "pushed by stock git"
+git -C "$W/prune" push -q "$PR" HEAD:refs/heads/direct 2>/dev/null
+is "$?" 0 "expire: a push by stock git straight into the repository"
+DIRECT=$(git -C "$PR" rev-parse refs/heads/direct)
+ok "$([ -f "$PR/objects/${DIRECT:0:2}/${DIRECT:2}" ]; echo $?)" "expire: its commit is a loose object"
+OLDLOOSE=$(echo "old unreachable $RANDOM$RANDOM" | git -C "$PR" hash-object -w --stdin)
+NEWLOOSE=$(echo "new unreachable $RANDOM$RANDOM" | git -C "$PR" hash-object -w --stdin)
+touch -d '15 days ago' "$PR/objects/${OLDLOOSE:0:2}/${OLDLOOSE:2}"
+# The pack of the force-pushed-away commit, written 15 days ago.
+touch -d '15 days ago' "$PR/objects/pack/$TMPPACK.pack"
+REFS_BEFORE=$(git -C "$PR" for-each-ref)
+out=$(gatectl repack grp/prune --full --expire 2w 2>&1)
+is "$?" 0 "expire: full repack with --expire 2w"
+contains "$out" "grp/prune: 1 packs of objects no ref reaches deleted (" \
+	"expire: the pack of the force-pushed-away commit, 15 days old, is deleted"
+contains "$out" "older than 2w), 3 loose objects removed (in the new pack), 1 loose objects removed (no ref reaches them, older than 2w)" \
+	"expire: the pushed loose objects (now packed) and the old unreachable one are removed"
+contains "$out" ", 0 kept (objects no ref reaches), 1 kept (.keep)" "expire: the .keep pack is still kept"
+ok "$([ ! -e "$PR/objects/pack/$TMPPACK.pack" ] && [ ! -e "$PR/objects/pack/$TMPPACK.idx" ]; echo $?)" \
+	"expire: its .pack and .idx are gone"
+git -C "$PR" cat-file -e "$TMPC" 2>/dev/null
+is "$?" 1 "expire: the force-pushed-away commit is gone from the repository"
+ok "$([ ! -e "$PR/objects/${OLDLOOSE:0:2}/${OLDLOOSE:2}" ]; echo $?)" "expire: the old unreachable loose object is gone"
+ok "$([ -f "$PR/objects/${NEWLOOSE:0:2}/${NEWLOOSE:2}" ]; echo $?)" \
+	"expire: the young unreachable loose object is kept (it could be a push in flight)"
+ok "$([ ! -e "$PR/objects/${DIRECT:0:2}/${DIRECT:2}" ]; echo $?)" "expire: the pushed commit is no longer loose"
+git -C "$PR" cat-file -e "$DIRECT"
+is "$?" 0 "expire: ... and still in the repository (packed)"
+is "$(git -C "$PR" for-each-ref)" "$REFS_BEFORE" "expire: the refs are unchanged"
+out=$(git -C "$PR" fsck --full --no-progress --no-dangling 2>&1)
+is "$?:$out" "0:" "expire: git fsck --full is clean"
+clone_prune 0 "$W/prune-c3"
+is "$CLONE_RC" 0 "expire: a clone afterwards"
+SRV="$PR" clean_clone "$W/prune-c3" "expire: a clone afterwards"
+out=$(gatectl repack grp/prune --full --expire now 2>&1)
+contains "$out" "1 loose objects removed (no ref reaches them, older than now)" \
+	"expire: --expire now removes the young unreachable object too"
+ok "$([ ! -e "$PR/objects/${NEWLOOSE:0:2}/${NEWLOOSE:2}" ]; echo $?)" "expire: ... it is gone"
+out=$(gatectl repack grp/prune --full --expire 3x 2>&1)
+is "$?:$out" "2:gatectl: --expire: expected a duration such as 14d, 2w or now, not '3x'" \
+	"expire: a bad duration is refused"
+
 # --- a clone reading a recorded pack while a full repack deletes it -------------------------
 # 24 MiB of random data, more than the pipe, socket and ssh window buffers hold: the clone's
 # input stalls after 64 KiB (dd, then nothing until $GG_TMP/go exists) while sshd-gate sends
@@ -508,7 +553,7 @@ touch "$GG_TMP/go"
 wait "$SLOW"
 is "$?:$(cat "$GG_TMP/slow.out")" "0:" "slow clone: completes"
 SRV="$PR" clean_clone "$W/prune-slow" "slow clone"
-is "$(npacks "$PR")" 3 "prune: still three packs: the new one and the two kept"
+is "$(npacks "$PR")" 2 "prune: still two packs: the new one and the one with a .keep (the other expired above)"
 
 is "$(grep -cE 'AddressSanitizer|LeakSanitizer|runtime error:' "$GG_TMP/sshd-gate.log")" 0 \
 	"no sanitizer report in the sshd-gate log (sessions and background maintenance)"
