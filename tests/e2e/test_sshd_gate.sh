@@ -209,6 +209,15 @@ timeout 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT; cat <&3 >/dev/null"
 elapsed=$(($(date +%s) - start))
 [ "$elapsed" -ge 7 ] && [ "$elapsed" -le 15 ]
 ok $? "a silent client is dropped after login_grace_time (8 s; took $elapsed s)"
+# A client that is not SSH: the key exchange fails, the connection ends with the reason logged.
+# (What it read is not checked: the close may reset the connection before the banner is read.)
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT; cat >&3; cat <&3" >/dev/null 2>&1
+ok "$([ $? -ne 124 ]; echo $?)" "a client speaking HTTP is disconnected (not left waiting)"
+for i in $(seq 1 50); do grep -q 'key exchange with 127.0.0.1 failed: ' "$GG_TMP/sshd-gate.log" && break; sleep 0.1; done
+like "$(grep 'key exchange with 127.0.0.1 failed: ' "$GG_TMP/sshd-gate.log" | tail -1)" 'failed: .+' \
+	"... and the daemon logs why the key exchange failed"
+run_ssh alicekey
+is "$OUT" "Welcome to GitLab, @alice!" "... and still serves"
 
 exec 5<>"/dev/tcp/127.0.0.1/$SSH_PORT" 6<>"/dev/tcp/127.0.0.1/$SSH_PORT" 7<>"/dev/tcp/127.0.0.1/$SSH_PORT"
 sleep 0.5
