@@ -147,6 +147,27 @@ int64_t gg_now(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t gg_parse_duration(const char *text, int64_t max)
+{
+	static const struct {
+		const char *suffix;
+		int64_t seconds;
+	} units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
+	char *end;
+	long long v;
+
+	if (!text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].suffix))
+			return v <= max / units[i].seconds ? v * units[i].seconds : -1;
+	return -1;
+}
+
 void gg_iso8601(char out[32], int64_t t)
 {
 	time_t tt = (time_t)t;

@@ -44,6 +44,9 @@ bool gg_str_equal_ct(const char *a, const char *b);
 /* Current time in seconds since the epoch, and as ISO 8601 UTC (out[32]). */
 int64_t gg_now(void);
 void gg_iso8601(char out[32], int64_t t);
+/* A duration as seconds: "90", "45s", "30m", "2h", "14d", "2w"; -1 when
+ * invalid, negative or over max seconds. */
+int64_t gg_parse_duration(const char *text, int64_t max);
 /* mkdir -p with mode for every directory created. 0 or -1 (errno). */
 int gg_mkdir_p(const char *path, unsigned mode);
 /* The directory of the running program's binary (symlinks resolved), without

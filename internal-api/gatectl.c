@@ -913,27 +913,10 @@ static int cmd_maintenance_off(struct ctl *c)
 	return switch_maintenance(c, false);
 }
 
-/* "90", "45s", "30m", "2h", "1d" as seconds; -1 when invalid. */
+/* "90", "45s", "30m", "2h", "1d" as seconds, up to ten years; -1 when invalid. */
 static int64_t parse_duration(const char *text)
 {
-	char *end;
-	long long v;
-
-	if (!text || *text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || v < 0 || v > 10LL * 366 * 86400)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	if (strcmp(end, "d") == 0)
-		return v * 86400;
-	return -1;
+	return gg_parse_duration(text, 10LL * 366 * 86400);
 }
 
 /* A point in time (see the synopsis of 'maintenance schedule'); base is what

@@ -18,7 +18,6 @@
  */
 #include "gatectl_repack.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <git2.h>
 #include <stdbool.h>
@@ -37,31 +36,11 @@ static int usage(void)
 	return 2;
 }
 
-/* "now", "0", "90", "45s", "30m", "2h", "14d", "2w" as seconds; -1 when invalid. */
+/* "now", or a duration ("14d", "2w", gg_parse_duration) up to 100 years, as
+ * seconds; -1 when invalid. */
 static int64_t parse_expire(const char *text)
 {
-	char *end;
-	long long v;
-
-	if (!strcmp(text, "now"))
-		return 0;
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || v < 0 || v > 100LL * 366 * 86400)
-		return -1;
-	if (*end == '\0' || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	if (!strcmp(end, "w"))
-		return v * 7 * 86400;
-	return -1;
+	return strcmp(text, "now") ? gg_parse_duration(text, 100LL * 366 * 86400) : 0;
 }
 
 static int repack_one(const struct gg_config *cfg, const struct gg_project *p, unsigned flags,
